@@ -1,0 +1,66 @@
+#include "cppformers/core/tensor.hpp"
+
+#include <gtest/gtest.h>
+
+#include "cppformers/ops/ops.hpp"
+
+namespace cppformers {
+namespace {
+
+TEST(Tensor, FactoriesAndMetadata) {
+  Tensor t = Tensor::zeros({2, 3});
+  EXPECT_EQ(t.shape(), (Shape{2, 3}));
+  EXPECT_EQ(t.strides(), (Shape{3, 1}));
+  EXPECT_EQ(t.numel(), 6);
+  EXPECT_EQ(t.dtype(), kF32);
+  EXPECT_TRUE(t.is_contiguous());
+  EXPECT_EQ(t.size(-1), 3);
+  EXPECT_THROW(t.size(2), ValueError);
+  Tensor a = Tensor::arange(5);
+  EXPECT_EQ(a.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_THROW(Tensor::from_vector<float>({1, 2, 3}, {2, 2}), ValueError);
+}
+
+TEST(Tensor, CopySharesStorageViewsShareData) {
+  Tensor t = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor u = t;  // a handle: same tensor
+  u.narrow(1, 1, 1).fill_(9);
+  EXPECT_EQ(t.to_vector<float>(), (std::vector<float>{1, 9, 3, 4, 9, 6}));
+  Tensor tt = t.transpose(0, 1);
+  EXPECT_FALSE(tt.is_contiguous());
+  EXPECT_EQ(tt.shape(), (Shape{3, 2}));
+  EXPECT_EQ(tt.contiguous().to_vector<float>(), (std::vector<float>{1, 4, 9, 9, 3, 6}));
+  EXPECT_EQ(tt.storage().get(), t.storage().get());
+  EXPECT_EQ(t.select(0, 1).to_vector<float>(), (std::vector<float>{4, 9, 6}));
+  EXPECT_EQ(t.reshape({3, 2}).storage().get(), t.storage().get());        // viewable: no copy
+  EXPECT_NE(tt.reshape({6}).storage().get(), t.storage().get());          // not viewable: a copy
+  EXPECT_THROW(tt.view({6}), ValueError);
+  EXPECT_EQ(t.view({-1}).shape(), (Shape{6}));
+  EXPECT_THROW(t.view({4, -1}), ValueError);
+}
+
+TEST(Tensor, DtypeConversions) {
+  Tensor t = Tensor::from_vector<float>({1.5f, -2.25f, 65504.0f, 1e-8f}, {4});
+  auto bf = t.to(kBF16).to(kF32).to_vector<float>();
+  EXPECT_FLOAT_EQ(bf[0], 1.5f);
+  EXPECT_FLOAT_EQ(bf[1], -2.25f);
+  auto h = t.to(kF16).to(kF32).to_vector<float>();
+  EXPECT_FLOAT_EQ(h[2], 65504.0f);
+  EXPECT_NEAR(h[3], 1e-8f, 1e-8f);  // subnormal in f16 rounds to 0 or the nearest step
+  EXPECT_EQ(t.to(kI64).to_vector<int64_t>(), (std::vector<int64_t>{1, -2, 65504, 0}));
+  EXPECT_EQ(Tensor::from_vector<float>({0, 2}, {2}).to(kBool).to_vector<uint8_t>()[1], 1);
+  // bf16 rounding: round-to-nearest-even of 1 + 2^-8 (exactly halfway) gives 1
+  EXPECT_EQ(f32_to_bf16(1.0f + 1.0f / 256), f32_to_bf16(1.0f));
+  EXPECT_EQ(f16_to_f32(f32_to_f16(0.1f)), 0.0999755859375f);
+}
+
+TEST(Tensor, PrintingShowsValuesShapeAndDtype) {
+  Tensor t = Tensor::from_vector<int64_t>({1, 2, 3, 4}, {2, 2});
+  const std::string s = t.to_string();
+  EXPECT_NE(s.find("[[1, 2]"), std::string::npos) << s;
+  EXPECT_NE(s.find("dtype=int64"), std::string::npos) << s;
+  EXPECT_NE(Tensor::zeros({3}).to_string().find("0.0000"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cppformers

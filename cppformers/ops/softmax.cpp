@@ -1,0 +1,52 @@
+#include "cppformers/ops/softmax.hpp"
+
+#include "cppformers/autograd/node.hpp"
+#include "cppformers/ops/cpu/vec.hpp"
+#include "cppformers/ops/elementwise.hpp"
+#include "cppformers/ops/reduce.hpp"
+
+namespace cppformers::ops {
+
+namespace {
+
+// Applies a row kernel along `dim` (moved last, made contiguous), returning the result in x's layout.
+template <class RowFn>
+Tensor along_rows(const Tensor& x, int64_t dim, RowFn fn) {
+  dim = normalize_dim(dim, x.dim(), "softmax");
+  const int64_t last = std::max<int64_t>(x.dim() - 1, 0);
+  Tensor xt = x.detach();
+  if (xt.dtype() != kF32) xt = xt.to(kF32);
+  if (x.dim() > 0 && dim != last) xt = xt.transpose(dim, last);
+  xt = xt.contiguous();
+  Tensor y = Tensor::empty(xt.shape(), kF32);
+  const int64_t n = x.dim() ? xt.shape().back() : 1, rows = n ? xt.numel() / n : 0;
+  const float* px = xt.data<float>();
+  float* py = y.data<float>();
+#pragma omp parallel for if (rows * n >= 16384) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) fn(px + r * n, py + r * n, n);
+  if (x.dim() > 0 && dim != last) y = y.transpose(dim, last);
+  return y;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) {
+  Tensor y = along_rows(x, dim, cpu::softmax_row);
+  if (autograd::needs_grad({&x}))
+    autograd::record(y, "softmax", {x}, [y = y.detach(), dim](const Tensor& g) {
+      Tensor gy = mul(g, y);
+      return std::vector<Tensor>{sub(gy, mul(y, sum(gy, {dim}, true)))};
+    });
+  return y;
+}
+
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  Tensor y = along_rows(x, dim, cpu::log_softmax_row);
+  if (autograd::needs_grad({&x}))
+    autograd::record(y, "log_softmax", {x}, [y = y.detach(), dim](const Tensor& g) {
+      return std::vector<Tensor>{sub(g, mul(exp(y), sum(g, {dim}, true)))};
+    });
+  return y;
+}
+
+}  // namespace cppformers::ops
