@@ -1,0 +1,159 @@
+#include "cppformers/auto/auto_model.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "cppformers/io/json.hpp"
+#include "cppformers/io/safetensors.hpp"
+#include "cppformers/models/bert/modeling.hpp"
+#include "cppformers/models/distilbert/modeling.hpp"
+#include "cppformers/models/roberta/modeling.hpp"
+
+namespace cppformers {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* task_name(Task t) {
+  switch (t) {
+    case Task::kBase: return "AutoModel";
+    case Task::kSequenceClassification: return "AutoModelForSequenceClassification";
+    case Task::kTokenClassification: return "AutoModelForTokenClassification";
+    case Task::kQuestionAnswering: return "AutoModelForQuestionAnswering";
+    case Task::kMaskedLM: return "AutoModelForMaskedLM";
+  }
+  return "?";
+}
+
+namespace {
+
+using ConfigParser = std::function<std::shared_ptr<PretrainedConfig>(const json&, const std::string&)>;
+using Builder = std::function<std::shared_ptr<PreTrainedModel>(const PretrainedConfig&)>;
+
+struct ModelClass {
+  Task task;
+  std::string name;  // the HF class name, as in config.json's architectures
+  Builder build;
+};
+struct Family {
+  std::vector<std::string> model_types;
+  ConfigParser parse;
+  std::vector<ModelClass> classes;
+};
+
+template <class C>
+ConfigParser parser(C (*f)(const json&, const std::string&)) {
+  return [f](const json& j, const std::string& file) { return std::make_shared<C>(f(j, file)); };
+}
+template <class M, class C, class... Extra>
+Builder builder(Extra... extra) {
+  return [=](const PretrainedConfig& c) {
+    return std::shared_ptr<PreTrainedModel>(std::make_shared<M>(static_cast<const C&>(c), extra...));
+  };
+}
+
+// One entry per architecture family: adding an architecture is a folder under models/ plus a line here.
+const std::vector<Family>& families() {
+  static const std::vector<Family> all = {
+      {{"bert"}, parser(&BertConfig::from_json),
+       {{Task::kBase, "BertModel", builder<BertModel, BertConfig>(true)},
+        {Task::kSequenceClassification, "BertForSequenceClassification", builder<BertForSequenceClassification, BertConfig>()},
+        {Task::kTokenClassification, "BertForTokenClassification", builder<BertForTokenClassification, BertConfig>(false)},
+        {Task::kQuestionAnswering, "BertForQuestionAnswering", builder<BertForQuestionAnswering, BertConfig>(false)},
+        {Task::kMaskedLM, "BertForMaskedLM", builder<BertForMaskedLM, BertConfig>()}}},
+      {{"roberta", "xlm-roberta"}, parser(&roberta_config_from_json),
+       {{Task::kBase, "RobertaModel", [](const PretrainedConfig& c) {
+           return std::shared_ptr<PreTrainedModel>(make_roberta_model(static_cast<const BertConfig&>(c)));
+         }},
+        {Task::kSequenceClassification, "RobertaForSequenceClassification", builder<RobertaForSequenceClassification, BertConfig>()},
+        {Task::kTokenClassification, "RobertaForTokenClassification", builder<BertForTokenClassification, BertConfig>(true)},
+        {Task::kQuestionAnswering, "RobertaForQuestionAnswering", builder<BertForQuestionAnswering, BertConfig>(true)},
+        {Task::kMaskedLM, "RobertaForMaskedLM", builder<RobertaForMaskedLM, BertConfig>()}}},
+      {{"distilbert"}, parser(&DistilBertConfig::from_json),
+       {{Task::kBase, "DistilBertModel", builder<DistilBertModel, DistilBertConfig>()},
+        {Task::kSequenceClassification, "DistilBertForSequenceClassification", builder<DistilBertForSequenceClassification, DistilBertConfig>()},
+        {Task::kTokenClassification, "DistilBertForTokenClassification", builder<DistilBertForTokenClassification, DistilBertConfig>()},
+        {Task::kQuestionAnswering, "DistilBertForQuestionAnswering", builder<DistilBertForQuestionAnswering, DistilBertConfig>()},
+        {Task::kMaskedLM, "DistilBertForMaskedLM", builder<DistilBertForMaskedLM, DistilBertConfig>()}}},
+  };
+  return all;
+}
+
+struct Loaded {
+  json j;
+  std::string file;
+  const Family* family;
+};
+
+Loaded read_config(const std::string& dir) {
+  if (!fs::is_directory(dir))
+    throw IOError(dir + ": not a model folder (no such directory; downloading from the Hub is not available in this build)");
+  const std::string file = (fs::path(dir) / "config.json").string();
+  if (!fs::exists(file)) throw IOError(dir + ": no config.json in the model folder");
+  json j = io::read_json_file(file);
+  if (!j.is_object()) throw FormatError(file + ": expected a JSON object");
+  if (j.contains("auto_map"))
+    throw NotSupportedError(file + ": the config asks for custom Python code ('auto_map': " + j["auto_map"].dump() +
+                            "); cppformers never runs code from a model folder");
+  const std::string type = io::json_get<std::string>(j, "model_type", "", file);
+  if (type.empty()) throw FormatError(file + ": key 'model_type' is missing");
+  for (const Family& f : families())
+    for (const std::string& t : f.model_types)
+      if (t == type) return {j, file, &f};
+  std::string known;
+  for (const std::string& t : known_model_types()) known += (known.empty() ? "" : ", ") + t;
+  throw NotSupportedError(file + ": model_type '" + type + "' is not supported (known: " + known + ")");
+}
+
+std::string xlm_name(const std::string& class_name, const std::string& model_type) {
+  if (model_type == "xlm-roberta" && class_name.rfind("Roberta", 0) == 0) return "XLM" + class_name;
+  return class_name;
+}
+
+std::shared_ptr<PreTrainedModel> build_and_load(const Loaded& l, const ModelClass& mc, const std::string& dir,
+                                                const FromPretrainedOptions& opts) {
+  std::shared_ptr<PretrainedConfig> cfg = l.family->parse(l.j, l.file);
+  apply_label_options(*cfg, opts);
+  std::shared_ptr<PreTrainedModel> model = mc.build(*cfg);
+  model->load_pretrained(io::load_checkpoint(dir), opts, dir);
+  model->eval();
+  return model;
+}
+
+}  // namespace
+
+std::vector<std::string> known_model_types() {
+  std::vector<std::string> out;
+  for (const Family& f : families()) out.insert(out.end(), f.model_types.begin(), f.model_types.end());
+  return out;
+}
+
+std::shared_ptr<PretrainedConfig> AutoConfig::from_pretrained(const std::string& dir) {
+  Loaded l = read_config(dir);
+  return l.family->parse(l.j, l.file);
+}
+
+std::shared_ptr<PreTrainedModel> load_auto_model(const std::string& dir, Task task, const FromPretrainedOptions& opts) {
+  Loaded l = read_config(dir);
+  for (const ModelClass& mc : l.family->classes)
+    if (mc.task == task) return build_and_load(l, mc, dir, opts);
+  throw NotSupportedError(l.file + ": " + std::string(task_name(task)) + " has no class for model_type '" +
+                          l.j.value("model_type", "") + "'");
+}
+
+std::shared_ptr<PreTrainedModel> load_model_from_architectures(const std::string& dir, const FromPretrainedOptions& opts) {
+  Loaded l = read_config(dir);
+  const auto archs = io::json_get<std::vector<std::string>>(l.j, "architectures", {}, l.file);
+  if (archs.empty()) return load_auto_model(dir, Task::kBase, opts);
+  const std::string type = l.j.value("model_type", "");
+  std::string names;
+  for (const ModelClass& mc : l.family->classes) {
+    if (archs[0] == mc.name || archs[0] == xlm_name(mc.name, type)) return build_and_load(l, mc, dir, opts);
+    names += (names.empty() ? "" : ", ") + xlm_name(mc.name, type);
+  }
+  throw NotSupportedError(l.file + ": architecture '" + archs[0] + "' is not supported (known for '" + type +
+                          "': " + names + ")");
+}
+
+}  // namespace cppformers

@@ -1,0 +1,41 @@
+#pragma once
+// The Auto classes: model_type / architectures in config.json -> the cppformers class.
+// Architectures are listed in auto_model.cpp, one line each.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cppformers/models/pretrained.hpp"
+
+namespace cppformers {
+
+enum class Task { kBase, kSequenceClassification, kTokenClassification, kQuestionAnswering, kMaskedLM };
+const char* task_name(Task t);
+
+struct AutoConfig {
+  // Parses DIR/config.json into the config of its model_type.
+  static std::shared_ptr<PretrainedConfig> from_pretrained(const std::string& dir);
+};
+
+// Builds the model for `task` (or, with from_architectures, for config.json's architectures[0])
+// and loads its weights from the folder.
+std::shared_ptr<PreTrainedModel> load_auto_model(const std::string& dir, Task task,
+                                                 const FromPretrainedOptions& opts = {});
+std::shared_ptr<PreTrainedModel> load_model_from_architectures(const std::string& dir,
+                                                               const FromPretrainedOptions& opts = {});
+// The model_types cppformers implements.
+std::vector<std::string> known_model_types();
+
+template <Task T>
+struct AutoModelFor {
+  static std::shared_ptr<PreTrainedModel> from_pretrained(const std::string& dir, const FromPretrainedOptions& opts = {}) {
+    return load_auto_model(dir, T, opts);
+  }
+};
+using AutoModel = AutoModelFor<Task::kBase>;
+using AutoModelForSequenceClassification = AutoModelFor<Task::kSequenceClassification>;
+using AutoModelForTokenClassification = AutoModelFor<Task::kTokenClassification>;
+using AutoModelForQuestionAnswering = AutoModelFor<Task::kQuestionAnswering>;
+using AutoModelForMaskedLM = AutoModelFor<Task::kMaskedLM>;
+
+}  // namespace cppformers

@@ -1,0 +1,57 @@
+#pragma once
+// safetensors: an 8-byte little-endian header length N, N bytes of JSON
+// ({"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}),
+// then the data. Files are mmap'd and tensors are zero-copy read-only views that keep the
+// mapping alive. Everything in the header is validated before it is trusted.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cppformers/core/tensor.hpp"
+
+namespace cppformers::io {
+
+using StateDict = std::map<std::string, Tensor>;
+
+class SafetensorsFile {
+ public:
+  // Opens, maps and validates the file; throws IOError / FormatError naming the file.
+  static SafetensorsFile open(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  const std::vector<std::string>& names() const { return names_; }  // sorted
+  bool contains(const std::string& name) const;
+  // The tensor as stored (its own dtype), a read-only view of the mapping.
+  Tensor get(const std::string& name) const;
+  // The DType and shape without touching the data.
+  DType dtype(const std::string& name) const;
+  Shape shape(const std::string& name) const;
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+ private:
+  struct Entry {
+    DType dtype;
+    Shape shape;
+    size_t begin, end;  // offsets into the data section
+  };
+  const Entry& entry(const std::string& name) const;
+  std::string path_;
+  std::shared_ptr<Storage> data_;  // the data section of the mapping
+  std::map<std::string, Entry> entries_;
+  std::vector<std::string> names_;
+  std::map<std::string, std::string> metadata_;
+};
+
+// Every tensor of a file, as zero-copy views.
+StateDict load_file(const std::string& path);
+// Writes tensors (any layout; written contiguous in their dtype) sorted by name, with
+// 8-byte aligned header padding as the Python library writes. Atomic: a temp file, then rename.
+void save_file(const StateDict& tensors, const std::string& path,
+               const std::map<std::string, std::string>& metadata = {});
+// The weights of a model folder: model.safetensors, or the shards named by
+// model.safetensors.index.json (each shard validated; a name the index maps to a shard
+// that lacks it is an error). Throws IOError naming the folder if neither exists.
+StateDict load_checkpoint(const std::string& dir);
+
+}  // namespace cppformers::io

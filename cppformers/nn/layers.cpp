@@ -1,0 +1,61 @@
+#include "cppformers/nn/layers.hpp"
+
+#include <functional>
+#include <map>
+
+#include "cppformers/ops/ops.hpp"
+
+namespace cppformers::nn {
+
+Linear::Linear(int64_t in, int64_t out, bool has_bias) {
+  register_parameter("weight", weight, Tensor::empty({out, in}));
+  if (has_bias) register_parameter("bias", bias, Tensor::empty({out}));
+}
+Tensor Linear::forward(const Tensor& x) const { return ops::linear(x, weight, bias); }
+
+Embedding::Embedding(int64_t num, int64_t dim, int64_t padding_idx) : padding_idx(padding_idx) {
+  register_parameter("weight", weight, Tensor::empty({num, dim}));
+}
+Tensor Embedding::forward(const Tensor& ids) const { return ops::embedding(ids, weight, padding_idx); }
+
+LayerNorm::LayerNorm(int64_t dim, double eps, bool affine) : eps(eps) {
+  if (affine) {
+    register_parameter("weight", weight, Tensor::ones({dim}));
+    register_parameter("bias", bias, Tensor::zeros({dim}));
+  }
+}
+Tensor LayerNorm::forward(const Tensor& x) const { return ops::layer_norm(x, weight, bias, eps); }
+
+Tensor Dropout::forward(const Tensor& x) const { return ops::dropout(x, p, is_training()); }
+
+namespace {
+const std::map<std::string, std::function<Tensor(const Tensor&)>>& activations() {
+  static const std::map<std::string, std::function<Tensor(const Tensor&)>> table = {
+      {"gelu", [](const Tensor& x) { return ops::gelu(x); }},
+      {"gelu_new", [](const Tensor& x) { return ops::gelu(x, "tanh"); }},
+      {"gelu_fast", [](const Tensor& x) { return ops::gelu(x, "tanh"); }},
+      {"gelu_pytorch_tanh", [](const Tensor& x) { return ops::gelu(x, "tanh"); }},
+      {"relu", [](const Tensor& x) { return ops::relu(x); }},
+      {"silu", [](const Tensor& x) { return ops::silu(x); }},
+      {"swish", [](const Tensor& x) { return ops::silu(x); }},
+      {"tanh", [](const Tensor& x) { return ops::tanh(x); }},
+      {"sigmoid", [](const Tensor& x) { return ops::sigmoid(x); }},
+      {"quick_gelu", [](const Tensor& x) { return ops::mul(x, ops::sigmoid(x * 1.702)); }},
+  };
+  return table;
+}
+}  // namespace
+
+bool is_known_activation(const std::string& name) { return activations().count(name) > 0; }
+
+Tensor activation(const std::string& name, const Tensor& x) {
+  auto it = activations().find(name);
+  if (it == activations().end()) {
+    std::string known;
+    for (auto& [k, v] : activations()) known += (known.empty() ? "" : ", ") + k;
+    throw NotSupportedError("activation '" + name + "' is not supported (known: " + known + ")");
+  }
+  return it->second(x);
+}
+
+}  // namespace cppformers::nn

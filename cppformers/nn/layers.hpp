@@ -1,0 +1,49 @@
+#pragma once
+// The basic layers, with torch.nn's parameter names. Parameters are allocated uninitialised;
+// PreTrainedModel initialises them (HF's _init_weights) or loads them.
+#include <string>
+
+#include "cppformers/nn/module.hpp"
+
+namespace cppformers::nn {
+
+class Linear : public Module {
+ public:
+  Linear(int64_t in_features, int64_t out_features, bool bias = true);
+  Tensor forward(const Tensor& x) const;
+  Tensor operator()(const Tensor& x) const { return forward(x); }
+  Tensor weight, bias;  // [out, in], [out]
+};
+
+class Embedding : public Module {
+ public:
+  Embedding(int64_t num_embeddings, int64_t embedding_dim, int64_t padding_idx = -1);
+  Tensor forward(const Tensor& ids) const;
+  Tensor operator()(const Tensor& ids) const { return forward(ids); }
+  Tensor weight;  // [num, dim]
+  int64_t padding_idx;
+};
+
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(int64_t dim, double eps = 1e-5, bool affine = true);
+  Tensor forward(const Tensor& x) const;
+  Tensor operator()(const Tensor& x) const { return forward(x); }
+  Tensor weight, bias;
+  double eps;
+};
+
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5) : p(p) {}
+  Tensor forward(const Tensor& x) const;
+  Tensor operator()(const Tensor& x) const { return forward(x); }
+  double p;
+};
+
+// HF's ACT2FN by name ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish",
+// "tanh", "quick_gelu", ...); an unknown name is a NotSupportedError naming it.
+Tensor activation(const std::string& name, const Tensor& x);
+bool is_known_activation(const std::string& name);
+
+}  // namespace cppformers::nn

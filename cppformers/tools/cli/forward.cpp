@@ -1,0 +1,53 @@
+// cppformers forward --model DIR --inputs IN.safetensors --out OUT.safetensors [--head auto|base]
+// Runs the model's forward pass on the input tensors found in IN (input_ids, attention_mask,
+// token_type_ids, position_ids, labels, ...; other tensors are ignored) and writes every output
+// the Python model returns, named as transformers names them (logits, hidden_states.N, ...).
+#include <cstdio>
+
+#include "cppformers/auto/auto_model.hpp"
+#include "cppformers/autograd/node.hpp"
+#include "cppformers/io/safetensors.hpp"
+#include "cppformers/tools/cli/command.hpp"
+
+namespace cppformers::cli {
+namespace {
+
+struct ForwardArgs {
+  std::string model, inputs, out, head = "auto", dtype = "float32";
+};
+
+int run_forward(const ForwardArgs& a) {
+  FromPretrainedOptions opts;
+  if (a.dtype == "bfloat16" || a.dtype == "bf16") opts.dtype = kBF16;
+  else if (a.dtype == "float16" || a.dtype == "f16") opts.dtype = kF16;
+  else if (a.dtype != "float32" && a.dtype != "f32")
+    throw ValueError("--dtype: expected float32, bfloat16 or float16, got '" + a.dtype + "'");
+  auto model = a.head == "base" ? load_auto_model(a.model, Task::kBase, opts) : load_model_from_architectures(a.model, opts);
+  io::StateDict named = io::load_file(a.inputs);
+  ModelInputs in = ModelInputs::from_tensors(named);
+  in.output_hidden_states = in.output_attentions = true;
+  autograd::NoGradGuard no_grad;
+  ModelOutput out = model->forward(in);
+  io::StateDict result;
+  for (auto& [name, t] : out.named()) {
+    result[name] = t.dtype() == kF32 ? t : t.to(kF32);
+    std::printf("%s %s\n", name.c_str(), shape_str(t.shape()).c_str());
+  }
+  io::save_file(result, a.out);
+  return 0;
+}
+
+CommandRegistration reg{{"forward", "Run a model's forward pass on tensors from a safetensors file",
+                         [](CLI::App& app) -> std::function<int()> {
+                           auto a = std::make_shared<ForwardArgs>();
+                           app.add_option("--model", a->model, "model folder (config.json + *.safetensors)")->required();
+                           app.add_option("--inputs", a->inputs, "safetensors file with the input tensors")->required();
+                           app.add_option("--out", a->out, "safetensors file to write the outputs to")->required();
+                           app.add_option("--head", a->head, "auto: config.json's architecture; base: the bare model")
+                               ->check(CLI::IsMember({"auto", "base"}));
+                           app.add_option("--dtype", a->dtype, "weight dtype: float32 (default, as Python), bfloat16, float16");
+                           return [a] { return run_forward(*a); };
+                         }}};
+
+}  // namespace
+}  // namespace cppformers::cli
