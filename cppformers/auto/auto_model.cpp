@@ -86,11 +86,17 @@ struct Loaded {
   const Family* family;
 };
 
+Loaded read_config_file(const std::string& file);
+
 Loaded read_config(const std::string& dir) {
   if (!fs::is_directory(dir))
     throw IOError(dir + ": not a model folder (no such directory; downloading from the Hub is not available in this build)");
   const std::string file = (fs::path(dir) / "config.json").string();
   if (!fs::exists(file)) throw IOError(dir + ": no config.json in the model folder");
+  return read_config_file(file);
+}
+
+Loaded read_config_file(const std::string& file) {
   json j = io::read_json_file(file);
   if (!j.is_object()) throw FormatError(file + ": expected a JSON object");
   if (j.contains("auto_map"))
@@ -109,6 +115,25 @@ Loaded read_config(const std::string& dir) {
 std::string xlm_name(const std::string& class_name, const std::string& model_type) {
   if (model_type == "xlm-roberta" && class_name.rfind("Roberta", 0) == 0) return "XLM" + class_name;
   return class_name;
+}
+
+const ModelClass& pick_class(const Loaded& l, Task task, bool from_architectures) {
+  const std::string type = l.j.value("model_type", "");
+  if (from_architectures) {
+    const auto archs = io::json_get<std::vector<std::string>>(l.j, "architectures", {}, l.file);
+    if (!archs.empty()) {
+      std::string names;
+      for (const ModelClass& mc : l.family->classes) {
+        if (archs[0] == mc.name || archs[0] == xlm_name(mc.name, type)) return mc;
+        names += (names.empty() ? "" : ", ") + xlm_name(mc.name, type);
+      }
+      throw NotSupportedError(l.file + ": architecture '" + archs[0] + "' is not supported (known for '" + type +
+                              "': " + names + ")");
+    }
+  }
+  for (const ModelClass& mc : l.family->classes)
+    if (mc.task == task) return mc;
+  throw NotSupportedError(l.file + ": " + std::string(task_name(task)) + " has no class for model_type '" + type + "'");
 }
 
 std::shared_ptr<PreTrainedModel> build_and_load(const Loaded& l, const ModelClass& mc, const std::string& dir,
@@ -136,24 +161,21 @@ std::shared_ptr<PretrainedConfig> AutoConfig::from_pretrained(const std::string&
 
 std::shared_ptr<PreTrainedModel> load_auto_model(const std::string& dir, Task task, const FromPretrainedOptions& opts) {
   Loaded l = read_config(dir);
-  for (const ModelClass& mc : l.family->classes)
-    if (mc.task == task) return build_and_load(l, mc, dir, opts);
-  throw NotSupportedError(l.file + ": " + std::string(task_name(task)) + " has no class for model_type '" +
-                          l.j.value("model_type", "") + "'");
+  return build_and_load(l, pick_class(l, task, false), dir, opts);
 }
 
 std::shared_ptr<PreTrainedModel> load_model_from_architectures(const std::string& dir, const FromPretrainedOptions& opts) {
   Loaded l = read_config(dir);
-  const auto archs = io::json_get<std::vector<std::string>>(l.j, "architectures", {}, l.file);
-  if (archs.empty()) return load_auto_model(dir, Task::kBase, opts);
-  const std::string type = l.j.value("model_type", "");
-  std::string names;
-  for (const ModelClass& mc : l.family->classes) {
-    if (archs[0] == mc.name || archs[0] == xlm_name(mc.name, type)) return build_and_load(l, mc, dir, opts);
-    names += (names.empty() ? "" : ", ") + xlm_name(mc.name, type);
-  }
-  throw NotSupportedError(l.file + ": architecture '" + archs[0] + "' is not supported (known for '" + type +
-                          "': " + names + ")");
+  return build_and_load(l, pick_class(l, Task::kBase, true), dir, opts);
+}
+
+std::shared_ptr<PreTrainedModel> model_from_config(const std::string& config_file, Task task, bool from_architectures) {
+  Loaded l = read_config_file(config_file);
+  std::shared_ptr<PretrainedConfig> cfg = l.family->parse(l.j, l.file);
+  std::shared_ptr<PreTrainedModel> model = pick_class(l, task, from_architectures).build(*cfg);
+  model->init_weights();
+  model->apply_ties();
+  return model;
 }
 
 }  // namespace cppformers

@@ -23,6 +23,10 @@ std::shared_ptr<PreTrainedModel> load_auto_model(const std::string& dir, Task ta
                                                  const FromPretrainedOptions& opts = {});
 std::shared_ptr<PreTrainedModel> load_model_from_architectures(const std::string& dir,
                                                                const FromPretrainedOptions& opts = {});
+// A randomly initialised model (HF's _init_weights) from a config.json file, as Python's
+// AutoModelFor*.from_config; `task` kBase with from_architectures picks architectures[0].
+std::shared_ptr<PreTrainedModel> model_from_config(const std::string& config_file, Task task,
+                                                   bool from_architectures = false);
 // The model_types cppformers implements.
 std::vector<std::string> known_model_types();
 

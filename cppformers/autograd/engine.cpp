@@ -39,6 +39,14 @@ static void accumulate(Tensor& slot, const Tensor& g) {
   slot = slot.defined() ? ops::add(slot, g) : g;
 }
 
+// A leaf's .grad must be a tensor of its own: the incoming gradient may be shared with other
+// leaves (add passes one tensor to both inputs) or be the caller's `gradient`, and optimizers
+// and clip_grad_norm_ update .grad in place.
+static void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
+  const Tensor cur = leaf.grad();
+  leaf.set_grad(cur.defined() ? ops::add(cur, g) : g.clone());
+}
+
 }  // namespace cppformers::autograd
 
 namespace cppformers {
@@ -59,9 +67,7 @@ void Tensor::backward(const Tensor& gradient) const {
                      " does not match tensor shape " + shape_str(shape()));
   autograd::NoGradGuard no_grad;
   if (!grad_fn()) {  // a leaf
-    Tensor g = this->grad();
-    autograd::accumulate(g, seed);
-    set_grad(g);
+    autograd::accumulate_leaf(*this, seed);
     return;
   }
   // Topological order by iterative DFS (post-order), then walk it in reverse.
@@ -101,9 +107,7 @@ void Tensor::backward(const Tensor& gradient) const {
       if (in.grad_fn()) {
         autograd::accumulate(pending[in.grad_fn().get()], grads[k]);
       } else {
-        Tensor acc = in.grad();
-        autograd::accumulate(acc, grads[k]);
-        in.set_grad(acc);
+        autograd::accumulate_leaf(in, grads[k]);
       }
     }
     node->backward = nullptr;  // free saved tensors (retain_graph=False)

@@ -1,19 +1,16 @@
 #include "cppformers/core/storage.hpp"
 
-#include <cstdlib>
-#include <new>
+#include "cppformers/core/allocator.hpp"
 
 namespace cppformers {
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   auto s = std::make_shared<Storage>();
-  size_t rounded = (nbytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
-  if (!p) throw std::bad_alloc();
+  void* p = allocator::allocate(nbytes);
   s->data_ = p;
   s->nbytes_ = nbytes;
   s->device_ = device;
-  s->owner_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  s->owner_ = std::shared_ptr<void>(p, [nbytes](void* q) { allocator::deallocate(q, nbytes); });
   return s;
 }
 

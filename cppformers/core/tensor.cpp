@@ -274,8 +274,8 @@ std::string Tensor::to_string() const {
     os << "[";
     int64_t stride = c.strides()[d];
     for (int64_t i = 0; i < sh[d]; ++i) {
-      if (sh[d] > 2 * edge && i == edge) {
-        os << "..., ";
+      if (sh[d] > 2 * edge && i == edge) {  // "a, b, c, ..., x, y, z", as torch prints
+        os << (d + 1 == sh.size() ? ", ..." : ",\n" + std::string(8 + d, ' ') + "...");
         i = sh[d] - edge;
       }
       if (i) os << (d + 1 == sh.size() ? ", " : ",\n" + std::string(8 + d, ' '));

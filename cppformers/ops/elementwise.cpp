@@ -98,7 +98,8 @@ void dispatch_binary(Bin op, const Tensor& a, const Tensor& b, const Tensor& out
 }
 
 Tensor binary(Bin op, const Tensor& a0, const Tensor& b0) {
-  const bool fl = is_floating(a0.dtype()) || is_floating(b0.dtype());
+  // true division, as torch's `/`: integers divide in float32 (and x / 0 is inf, not SIGFPE)
+  const bool fl = is_floating(a0.dtype()) || is_floating(b0.dtype()) || op == Bin::kDiv;
   const DType compute = fl ? kF32 : kI64;
   Tensor a = a0.dtype() == compute ? a0 : a0.detach().to(compute);
   Tensor b = b0.dtype() == compute ? b0 : b0.detach().to(compute);

@@ -121,12 +121,15 @@ void SoftmaxRowImpl(const float* x, float* y, int64_t n) {
 void LogSoftmaxRowImpl(const float* x, float* y, int64_t n) {
   const float m = RowMax(x, n);
   const float sum = ExpShiftSum(x, y, n, m);
-  const float lse = m + std::log(sum);
+  // (x - max) - log(sum), in this order as torch does: folding max + log(sum) into one constant
+  // first loses digits when the logits are large
+  const float log_sum = std::log(sum);
   const hn::ScalableTag<float> d;
   const int64_t L = int64_t(hn::Lanes(d));
   int64_t i = 0;
-  for (; i + L <= n; i += L) hn::StoreU(hn::Sub(hn::LoadU(d, x + i), hn::Set(d, lse)), d, y + i);
-  for (; i < n; ++i) y[i] = x[i] - lse;
+  for (; i + L <= n; i += L)
+    hn::StoreU(hn::Sub(hn::Sub(hn::LoadU(d, x + i), hn::Set(d, m)), hn::Set(d, log_sum)), d, y + i);
+  for (; i < n; ++i) y[i] = (x[i] - m) - log_sum;
 }
 
 void LayerNormRowImpl(const float* x, const float* w, const float* b, float* y, int64_t n,

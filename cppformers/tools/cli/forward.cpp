@@ -1,4 +1,5 @@
-// cppformers forward --model DIR --inputs IN.safetensors --out OUT.safetensors [--head auto|base]
+// cppformers forward --model DIR (--inputs IN.safetensors | --input-ids 1,2,3) [--out OUT.safetensors]
+//                    [--head auto|base] [--dtype float32|bfloat16|float16]
 // Runs the model's forward pass on the input tensors found in IN (input_ids, attention_mask,
 // token_type_ids, position_ids, labels, ...; other tensors are ignored) and writes every output
 // the Python model returns, named as transformers names them (logits, hidden_states.N, ...).
@@ -13,8 +14,29 @@ namespace cppformers::cli {
 namespace {
 
 struct ForwardArgs {
-  std::string model, inputs, out, head = "auto", dtype = "float32";
+  std::string model, inputs, out, head = "auto", dtype = "float32", input_ids;
 };
+
+// "1,5,9,2" -> a [1, n] input_ids tensor.
+Tensor parse_ids(const std::string& text) {
+  std::vector<int64_t> ids;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find(',', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(at, end - at);
+    try {
+      size_t used = 0;
+      ids.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw ValueError("--input-ids: '" + item + "' is not an integer (expected e.g. 101,7592,102)");
+    }
+    at = end + 1;
+  }
+  if (ids.empty()) throw ValueError("--input-ids: no ids given");
+  return Tensor::from_vector(ids, {1, int64_t(ids.size())});
+}
 
 int run_forward(const ForwardArgs& a) {
   FromPretrainedOptions opts;
@@ -23,7 +45,9 @@ int run_forward(const ForwardArgs& a) {
   else if (a.dtype != "float32" && a.dtype != "f32")
     throw ValueError("--dtype: expected float32, bfloat16 or float16, got '" + a.dtype + "'");
   auto model = a.head == "base" ? load_auto_model(a.model, Task::kBase, opts) : load_model_from_architectures(a.model, opts);
-  io::StateDict named = io::load_file(a.inputs);
+  if (a.inputs.empty() == a.input_ids.empty())
+    throw ValueError("give exactly one of --inputs FILE.safetensors and --input-ids 1,2,3");
+  io::StateDict named = a.inputs.empty() ? io::StateDict{{"input_ids", parse_ids(a.input_ids)}} : io::load_file(a.inputs);
   ModelInputs in = ModelInputs::from_tensors(named);
   in.output_hidden_states = in.output_attentions = true;
   autograd::NoGradGuard no_grad;
@@ -31,9 +55,10 @@ int run_forward(const ForwardArgs& a) {
   io::StateDict result;
   for (auto& [name, t] : out.named()) {
     result[name] = t.dtype() == kF32 ? t : t.to(kF32);
-    std::printf("%s %s\n", name.c_str(), shape_str(t.shape()).c_str());
+    if (a.out.empty() || t.numel() <= 16) std::printf("%s = %s\n", name.c_str(), t.to_string().c_str());
+    else std::printf("%s %s\n", name.c_str(), shape_str(t.shape()).c_str());
   }
-  io::save_file(result, a.out);
+  if (!a.out.empty()) io::save_file(result, a.out);
   return 0;
 }
 
@@ -41,8 +66,9 @@ CommandRegistration reg{{"forward", "Run a model's forward pass on tensors from 
                          [](CLI::App& app) -> std::function<int()> {
                            auto a = std::make_shared<ForwardArgs>();
                            app.add_option("--model", a->model, "model folder (config.json + *.safetensors)")->required();
-                           app.add_option("--inputs", a->inputs, "safetensors file with the input tensors")->required();
-                           app.add_option("--out", a->out, "safetensors file to write the outputs to")->required();
+                           app.add_option("--inputs", a->inputs, "safetensors file with the input tensors");
+                           app.add_option("--input-ids", a->input_ids, "one sequence of token ids, e.g. 101,7592,102");
+                           app.add_option("--out", a->out, "safetensors file to write the outputs to (else printed)");
                            app.add_option("--head", a->head, "auto: config.json's architecture; base: the bare model")
                                ->check(CLI::IsMember({"auto", "base"}));
                            app.add_option("--dtype", a->dtype, "weight dtype: float32 (default, as Python), bfloat16, float16");
