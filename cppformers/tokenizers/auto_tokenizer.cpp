@@ -1,0 +1,206 @@
+#include "cppformers/tokenizers/auto_tokenizer.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cppformers/core/error.hpp"
+
+namespace cppformers {
+
+namespace tokenizers {
+
+PaddingOption::PaddingOption(const char* s) {
+  std::string v = s ? s : "";
+  if (v == "longest" || v == "true") kind = Longest;
+  else if (v == "max_length") kind = MaxLength;
+  else if (v == "do_not_pad" || v == "false" || v.empty()) kind = DoNotPad;
+  else throw ValueError("padding: unknown strategy '" + v + "' (expected longest, max_length or do_not_pad)");
+}
+
+TruncationOption::TruncationOption(const char* s) {
+  std::string v = s ? s : "";
+  enabled = true;
+  if (v == "longest_first" || v == "true") strategy = TruncationStrategy::LongestFirst;
+  else if (v == "only_first") strategy = TruncationStrategy::OnlyFirst;
+  else if (v == "only_second") strategy = TruncationStrategy::OnlySecond;
+  else if (v == "do_not_truncate" || v == "false" || v.empty()) enabled = false;
+  else throw ValueError("truncation: unknown strategy '" + v + "' (expected longest_first, only_first, only_second or do_not_truncate)");
+}
+
+std::string clean_up_tokenization(std::string s) {
+  auto rep = [&](std::string_view from, std::string_view to) {
+    std::string out;
+    size_t pos = 0, prev = 0;
+    while ((pos = s.find(from, prev)) != std::string::npos) {
+      out.append(s, prev, pos - prev);
+      out.append(to);
+      prev = pos + from.size();
+    }
+    out.append(s, prev, std::string::npos);
+    s = std::move(out);
+  };
+  rep(" .", ".");
+  rep(" ?", "?");
+  rep(" !", "!");
+  rep(" ,", ",");
+  rep(" ' ", "'");
+  rep(" n't", "n't");
+  rep(" 'm", "'m");
+  rep(" 's", "'s");
+  rep(" 've", "'ve");
+  rep(" 're", "'re");
+  return s;
+}
+
+}  // namespace tokenizers
+
+using namespace tokenizers;
+
+static std::optional<std::string> special_token_field(const json& cfg, const char* key, const std::string& where) {
+  auto it = cfg.find(key);
+  if (it == cfg.end() || it->is_null()) return std::nullopt;
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) return (*it)["content"].get<std::string>();
+  throw FormatError(where + ": " + key + ": expected a string or {\"content\": ...}");
+}
+
+AutoTokenizer AutoTokenizer::from_pretrained(const std::string& folder) {
+  namespace fs = std::filesystem;
+  fs::path dir(folder);
+  fs::path tj = fs::is_directory(dir) ? dir / "tokenizer.json" : dir;
+  if (!fs::exists(tj)) throw IOError(tj.string() + ": no tokenizer.json in '" + folder + "'");
+  AutoTokenizer t(Tokenizer::from_file(tj.string()));
+  fs::path cfg_path = tj.parent_path() / "tokenizer_config.json";
+  if (fs::exists(cfg_path)) {
+    std::ifstream f(cfg_path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    json cfg;
+    try {
+      cfg = json::parse(ss.str());
+    } catch (const json::parse_error& e) {
+      throw FormatError(cfg_path.string() + ": invalid JSON: " + e.what());
+    }
+    std::string w = cfg_path.string();
+    if (!cfg.is_object()) throw FormatError(w + ": expected a JSON object");
+    t.pad_token = special_token_field(cfg, "pad_token", w);
+    t.bos_token = special_token_field(cfg, "bos_token", w);
+    t.eos_token = special_token_field(cfg, "eos_token", w);
+    t.unk_token = special_token_field(cfg, "unk_token", w);
+    t.sep_token = special_token_field(cfg, "sep_token", w);
+    t.cls_token = special_token_field(cfg, "cls_token", w);
+    t.mask_token = special_token_field(cfg, "mask_token", w);
+    if (auto it = cfg.find("model_max_length"); it != cfg.end() && it->is_number()) {
+      double v = it->get<double>();
+      if (v > 0 && v < 1e18) t.model_max_length = static_cast<size_t>(v);
+    }
+    if (auto it = cfg.find("padding_side"); it != cfg.end() && it->is_string()) t.padding_side = it->get<std::string>();
+    if (auto it = cfg.find("truncation_side"); it != cfg.end() && it->is_string()) t.truncation_side = it->get<std::string>();
+    if (auto it = cfg.find("clean_up_tokenization_spaces"); it != cfg.end() && it->is_boolean())
+      t.clean_up_tokenization_spaces = it->get<bool>();
+    if (auto it = cfg.find("chat_template"); it != cfg.end() && it->is_string()) t.chat_template = it->get<std::string>();
+  }
+  if (!t.pad_token && t.tok_.padding()) t.pad_token = t.tok_.padding()->pad_token;
+  return t;
+}
+
+std::optional<int64_t> AutoTokenizer::token_to_id(const std::string& s) const {
+  auto id = tok_.token_to_id(s);
+  return id ? std::optional<int64_t>(*id) : std::nullopt;
+}
+
+std::optional<int64_t> AutoTokenizer::pad_token_id() const { return pad_token ? token_to_id(*pad_token) : std::nullopt; }
+
+BatchEncoding AutoTokenizer::operator()(const std::string& text, const CallOptions& o) const {
+  return (*this)(std::vector<EncodeInput>{{text, std::nullopt}}, o);
+}
+
+BatchEncoding AutoTokenizer::operator()(const std::vector<std::string>& texts, const CallOptions& o) const {
+  std::vector<EncodeInput> in;
+  in.reserve(texts.size());
+  for (auto& t : texts) in.push_back({t, std::nullopt});
+  return (*this)(in, o);
+}
+
+BatchEncoding AutoTokenizer::operator()(const std::vector<EncodeInput>& inputs, const CallOptions& o) const {
+  // A copy of the backend configured for this call (the backend itself stays untouched, so calls
+  // from several threads do not race).
+  std::optional<TruncationParams> trunc;
+  std::optional<PaddingParams> pad;
+  size_t max_len = o.max_length ? *o.max_length : model_max_length;
+  if (o.truncation.enabled && max_len != static_cast<size_t>(-1)) {
+    TruncationParams p;
+    p.max_length = max_len;
+    p.strategy = o.truncation.strategy;
+    p.stride = o.stride.value_or(0);
+    p.direction = truncation_side == "left" ? TruncationDirection::Left : TruncationDirection::Right;
+    trunc = p;
+  }
+  if (o.padding.kind != PaddingOption::DoNotPad) {
+    PaddingParams p;
+    if (o.padding.kind == PaddingOption::MaxLength) {
+      if (max_len == static_cast<size_t>(-1)) throw ValueError("padding='max_length' needs max_length (or a model_max_length)");
+      p.fixed = true;
+      p.fixed_length = max_len;
+    }
+    p.direction = padding_side == "left" ? PaddingDirection::Left : PaddingDirection::Right;
+    p.pad_to_multiple_of = o.pad_to_multiple_of.value_or(0);
+    if (!pad_token) throw ValueError("padding needs a pad_token, and this tokenizer has none");
+    auto id = tok_.token_to_id(*pad_token);
+    if (!id) throw ValueError("pad_token '" + *pad_token + "' is not in the vocabulary");
+    p.pad_id = *id;
+    p.pad_token = *pad_token;
+    pad = p;
+  }
+  std::vector<Encoding> encs;
+  {
+    // Truncation/padding are applied here exactly as the Rust library would with these settings.
+    std::vector<Encoding> raw(inputs.size());
+    std::vector<std::string> errors(inputs.size());
+    bool failed = false;
+#pragma omp parallel for schedule(dynamic, 1) if (inputs.size() > 1)
+    for (long i = 0; i < static_cast<long>(inputs.size()); ++i) {
+      try {
+        raw[i] = tok_.encode_with(inputs[i], o.add_special_tokens, trunc ? &*trunc : nullptr, nullptr);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+#pragma omp atomic write
+        failed = true;
+      }
+    }
+    if (failed)
+      for (size_t i = 0; i < errors.size(); ++i)
+        if (!errors[i].empty()) throw ValueError("input " + std::to_string(i) + ": " + errors[i]);
+    if (pad) pad_encodings(raw, *pad);
+    encs = std::move(raw);
+  }
+  BatchEncoding b;
+  for (auto& e : encs) {
+    b.input_ids.emplace_back(e.ids.begin(), e.ids.end());
+    b.attention_mask.emplace_back(e.attention_mask.begin(), e.attention_mask.end());
+    b.token_type_ids.emplace_back(e.type_ids.begin(), e.type_ids.end());
+    if (o.return_offsets_mapping) b.offset_mapping.push_back(e.offsets);
+  }
+  b.encodings = std::move(encs);
+  return b;
+}
+
+std::vector<int64_t> AutoTokenizer::encode(const std::string& text, bool add_special_tokens) const {
+  Encoding e = tok_.encode(text, add_special_tokens);
+  return {e.ids.begin(), e.ids.end()};
+}
+
+std::string AutoTokenizer::decode(const std::vector<int64_t>& ids, bool skip, std::optional<bool> cleanup) const {
+  std::vector<uint32_t> u;
+  u.reserve(ids.size());
+  for (int64_t i : ids) {
+    if (i < 0 || i > 0xFFFFFFFFll) throw ValueError("decode: id " + std::to_string(i) + " is out of range");
+    u.push_back(static_cast<uint32_t>(i));
+  }
+  std::string s = tok_.decode(u, skip);
+  if (cleanup.value_or(clean_up_tokenization_spaces)) s = clean_up_tokenization(std::move(s));
+  return s;
+}
+
+}  // namespace cppformers

@@ -1,0 +1,24 @@
+#pragma once
+// Pre-tokenizers (tokenizer.json "pre_tokenizer"): cut a PreTokenizedString into words.
+// Built from JSON by their "type" name.
+#include <memory>
+#include <string>
+
+#include "cppformers/tokenizers/json_util.hpp"
+#include "cppformers/tokenizers/pre_tokenized_string.hpp"
+
+namespace cppformers::tokenizers {
+
+class PreTokenizer {
+ public:
+  virtual ~PreTokenizer() = default;
+  virtual void pre_tokenize(PreTokenizedString& s) const = 0;
+};
+
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& j, const std::string& where);
+
+// Metaspace's prepend_scheme, shared with the Metaspace decoder.
+enum class PrependScheme { Always, Never, First };
+PrependScheme parse_prepend_scheme(const json& j, const std::string& where);
+
+}  // namespace cppformers::tokenizers

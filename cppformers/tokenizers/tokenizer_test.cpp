@@ -1,0 +1,211 @@
+// Unit tests of the tokenizer components and of the loader's handling of malformed files.
+#include "cppformers/tokenizers/tokenizer.hpp"
+
+#include <gtest/gtest.h>
+
+#include "cppformers/core/error.hpp"
+#include "cppformers/tokenizers/auto_tokenizer.hpp"
+#include "cppformers/tokenizers/normalized_string.hpp"
+#include "cppformers/tokenizers/regex.hpp"
+#include "cppformers/tokenizers/test_util.hpp"
+#include "cppformers/tokenizers/unicode.hpp"
+
+namespace cppformers::tokenizers {
+namespace {
+
+// A tiny BPE tokenizer.json to build variants of.
+json tiny_bpe() {
+  return json::parse(R"({
+    "version": "1.0", "truncation": null, "padding": null,
+    "added_tokens": [{"id": 0, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false,
+                      "normalized": false, "special": true}],
+    "normalizer": null,
+    "pre_tokenizer": {"type": "Whitespace"},
+    "post_processor": null,
+    "decoder": null,
+    "model": {"type": "BPE", "dropout": null, "unk_token": "<unk>", "continuing_subword_prefix": null,
+              "end_of_word_suffix": null, "fuse_unk": true, "byte_fallback": false,
+              "vocab": {"<s>": 0, "<unk>": 1, "a": 2, "b": 3, "ab": 4, "c": 5, "abc": 6},
+              "merges": ["a b", ["ab", "c"]]}
+  })");
+}
+
+std::string error_of(const json& j) {
+  try {
+    Tokenizer::from_json(j, "tokenizer.json");
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TokenizerLoad, TinyBpeEncodes) {
+  Tokenizer t = Tokenizer::from_json(tiny_bpe());
+  Encoding e = t.encode("abc ab<s>zz", false);
+  EXPECT_EQ(e.ids, (std::vector<uint32_t>{6, 4, 0, 1}));
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"abc", "ab", "<s>", "<unk>"}));
+  EXPECT_EQ(e.offsets[3], (Offsets{9, 11}));  // fused unk covers both chars
+  EXPECT_EQ(t.decode(e.ids, true), "abc ab <unk>");
+}
+
+TEST(TokenizerLoad, MissingModelNamesTheKey) {
+  json j = tiny_bpe();
+  j.erase("model");
+  EXPECT_NE(error_of(j).find("model"), std::string::npos);
+}
+
+TEST(TokenizerLoad, UnknownComponentTypeNamesTheKey) {
+  json j = tiny_bpe();
+  j["normalizer"] = {{"type", "Sequence"}, {"normalizers", json::array({{{"type", "NoSuchThing"}}})}};
+  std::string e = error_of(j);
+  EXPECT_NE(e.find("normalizer.normalizers[0].type"), std::string::npos) << e;
+  EXPECT_NE(e.find("NoSuchThing"), std::string::npos) << e;
+  j = tiny_bpe();
+  j["pre_tokenizer"] = {{"type", "Bogus"}};
+  EXPECT_NE(error_of(j).find("pre_tokenizer.type"), std::string::npos);
+  j = tiny_bpe();
+  j["decoder"] = {{"type", "Bogus"}};
+  EXPECT_NE(error_of(j).find("decoder.type"), std::string::npos);
+  j = tiny_bpe();
+  j["post_processor"] = {{"type", "Bogus"}};
+  EXPECT_NE(error_of(j).find("post_processor.type"), std::string::npos);
+  j = tiny_bpe();
+  j["model"]["type"] = "Bogus";
+  EXPECT_NE(error_of(j).find("model.type"), std::string::npos);
+}
+
+TEST(TokenizerLoad, MergesNamingUnknownTokens) {
+  json j = tiny_bpe();
+  j["model"]["merges"].push_back("a zz");
+  std::string e = error_of(j);
+  EXPECT_NE(e.find("model.merges[2]"), std::string::npos) << e;
+  EXPECT_NE(e.find("zz"), std::string::npos) << e;
+  j = tiny_bpe();
+  j["model"]["merges"] = json::array({"b c"});  // "bc" is not in the vocab
+  EXPECT_NE(error_of(j).find("'bc'"), std::string::npos);
+  j = tiny_bpe();
+  j["model"]["merges"] = json::array({"abc"});
+  EXPECT_NE(error_of(j).find("model.merges[0]"), std::string::npos);
+}
+
+TEST(TokenizerLoad, WrongFieldTypes) {
+  json j = tiny_bpe();
+  j["model"]["vocab"]["a"] = "two";
+  EXPECT_NE(error_of(j).find("model.vocab[\"a\"]"), std::string::npos);
+  j = tiny_bpe();
+  j["model"]["fuse_unk"] = 3;
+  EXPECT_NE(error_of(j).find("model.fuse_unk"), std::string::npos);
+  j = tiny_bpe();
+  j["added_tokens"] = "nope";
+  EXPECT_NE(error_of(j).find("added_tokens"), std::string::npos);
+  j = tiny_bpe();
+  j["added_tokens"][0]["content"] = 5;
+  EXPECT_NE(error_of(j).find("added_tokens[0].content"), std::string::npos);
+  j = tiny_bpe();
+  j["model"]["merges"] = 7;
+  EXPECT_NE(error_of(j).find("model.merges"), std::string::npos);
+  j = tiny_bpe();
+  j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}};
+  EXPECT_NE(error_of(j).find("pre_tokenizer.pattern.Regex"), std::string::npos);
+  j = tiny_bpe();
+  j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "Sideways"}};
+  EXPECT_NE(error_of(j).find("Sideways"), std::string::npos);
+  j = tiny_bpe();
+  j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}};
+  EXPECT_NE(error_of(j).find("precompiled_charsmap"), std::string::npos);
+  EXPECT_THROW(Tokenizer::from_json_string("{not json", "x.json"), FormatError);
+  EXPECT_THROW(Tokenizer::from_json_string("[1, 2]", "x.json"), FormatError);
+  EXPECT_THROW(Tokenizer::from_file("/nonexistent/tokenizer.json"), IOError);
+}
+
+TEST(TokenizerEncode, InvalidUtf8IsAValueError) {
+  Tokenizer t = Tokenizer::from_json(tiny_bpe());
+  EXPECT_THROW(t.encode(std::string("ab\xff"), true), ValueError);
+  EXPECT_THROW(t.encode(std::string("\xed\xa0\x80"), true), ValueError);  // a surrogate
+  EXPECT_THROW(t.encode(std::string("\xc3"), true), ValueError);          // truncated
+}
+
+TEST(TokenizerEncode, StrideMustBeBelowMaxLength) {
+  Tokenizer t = Tokenizer::from_json(tiny_bpe());
+  TruncationParams p;
+  p.max_length = 2;
+  p.stride = 2;
+  t.set_truncation(p);
+  EXPECT_THROW(t.encode("a b c a b c", false), ValueError);
+}
+
+TEST(NormalizedStringTest, AlignmentsFollowTransforms) {
+  NormalizedString s("e\xCC\x81t\xC3\xA9");  // e + combining acute, t, é
+  s.nfc();
+  EXPECT_EQ(s.get(), "\xC3\xA9t\xC3\xA9");
+  // as in Rust, a composed char keeps the alignment of its first part
+  EXPECT_EQ(*s.convert_normalized_range(0, 2), (Offsets{0, 1}));
+  s.nfd();
+  EXPECT_EQ(s.get(), "e\xCC\x81te\xCC\x81");
+  EXPECT_EQ(*s.convert_normalized_range(4, 7), (Offsets{4, 6}));
+  s.filter([](char32_t c) { return !unicode::is_mark(c); });
+  EXPECT_EQ(s.get(), "ete");
+  EXPECT_EQ(*s.convert_normalized_range(2, 3), (Offsets{4, 6}));
+}
+
+TEST(NormalizedStringTest, SplitBehaviours) {
+  NormalizedString s("the-final--countdown");
+  auto pieces = [&](SplitBehavior b) {
+    std::vector<std::string> out;
+    for (auto& p : s.split(Pattern::character(U'-'), b)) out.push_back(p.get());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(pieces(SplitBehavior::Removed), (V{"the", "final", "countdown"}));
+  EXPECT_EQ(pieces(SplitBehavior::Isolated), (V{"the", "-", "final", "-", "-", "countdown"}));
+  EXPECT_EQ(pieces(SplitBehavior::MergedWithPrevious), (V{"the-", "final-", "-", "countdown"}));
+  EXPECT_EQ(pieces(SplitBehavior::MergedWithNext), (V{"the", "-final", "-", "-countdown"}));
+  EXPECT_EQ(pieces(SplitBehavior::Contiguous), (V{"the", "-", "final", "--", "countdown"}));
+  std::vector<std::string> inv;
+  for (auto& p : s.split(Pattern::character(U'-').inverted(), SplitBehavior::Removed)) inv.push_back(p.get());
+  EXPECT_EQ(inv, (V{"-", "-", "-"}));
+}
+
+TEST(NormalizedStringTest, ReplaceAndPrepend) {
+  NormalizedString s("a  b");
+  Regex re(" {2,}");
+  s.replace(Pattern::regex(re), " ");
+  EXPECT_EQ(s.get(), "a b");
+  EXPECT_EQ(*s.convert_normalized_range(1, 2), (Offsets{2, 3}));
+  s.prepend("\xE2\x96\x81");
+  EXPECT_EQ(s.get(), "\xE2\x96\x81" "a b");
+  EXPECT_EQ(*s.convert_normalized_range(0, 3), (Offsets{0, 1}));
+}
+
+TEST(UnicodeTest, LossyDecoding) {
+  EXPECT_EQ(unicode::from_utf8_lossy("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(unicode::from_utf8_lossy("\xe2\x82"), "\xEF\xBF\xBD");  // one maximal subpart
+  EXPECT_EQ(unicode::find_invalid_utf8("h\xC3\xA9"), std::string::npos);
+}
+
+TEST(RegexTest, OnigurumaCompatibleClasses) {
+  Regex ws("\\s+");
+  EXPECT_EQ(ws.find_all("a\xC2\x85" "b").size(), 1u);  // NEL is whitespace for Oniguruma
+  Regex sym("\\p{S}+");
+  EXPECT_EQ(sym.find_all("\xF0\x9F\xAA\xBF").size(), 1u);  // U+1FABF (Unicode 15) is a symbol
+}
+
+TEST(AutoTokenizerTest, CallPadsTruncatesAndDecodes) {
+  std::string dir = testing::fixtures_dir() + "/bert_wordpiece";
+  AutoTokenizer tok = AutoTokenizer::from_pretrained(dir);
+  tok.pad_token = "[PAD]";
+  auto b = tok(std::vector<std::string>{"Hello world", "A much longer sentence than the first one, really."},
+               {.padding = true, .truncation = true, .max_length = 8, .return_offsets_mapping = true});
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b.ids(0).size(), b.ids(1).size());
+  EXPECT_LE(b.ids(1).size(), 8u);
+  EXPECT_EQ(b.ids(0).front(), 2);  // [CLS]
+  EXPECT_EQ(b.attention_mask[0].back(), 0);
+  EXPECT_EQ(b.offset_mapping.size(), 2u);
+  auto fixed = tok("Hello", {.padding = "max_length", .truncation = true, .max_length = 6});
+  EXPECT_EQ(fixed.ids(0).size(), 6u);
+  EXPECT_EQ(tok.decode(tok.encode("Hello world"), true), "hello world");
+}
+
+}  // namespace
+}  // namespace cppformers::tokenizers
