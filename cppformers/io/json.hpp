@@ -45,4 +45,10 @@ template <> std::vector<std::string> json_get<std::vector<std::string>>(
     const nlohmann::json&, const std::string&, const std::vector<std::string>&,
     const std::string&);
 
+// So that json_get(obj, "hidden_act", "gelu", file) works with a string-literal default.
+inline std::string json_get(const nlohmann::json& obj, const std::string& key,
+                            const char* default_value, const std::string& file) {
+  return json_get<std::string>(obj, key, std::string(default_value), file);
+}
+
 }  // namespace cppformers::io

@@ -109,6 +109,14 @@ TEST(JsonGet, ReadsEveryType) {
             (std::vector<std::string>{"a", "b"}));
 }
 
+TEST(JsonGet, DeducesTheTypeFromTheDefault) {
+  EXPECT_EQ(json_get(kCfg, "n", 768, "c"), 12);
+  EXPECT_EQ(json_get(kCfg, "f", 1e-12, "c"), 0.5);
+  EXPECT_EQ(json_get(kCfg, "s", "relu", "c"), "gelu");
+  EXPECT_EQ(json_get(kCfg, "missing", "relu", "c"), "relu");
+  EXPECT_EQ(json_get(kCfg, "flag", false, "c"), true);
+}
+
 TEST(JsonGet, IntegersAreNumbers) {
   EXPECT_EQ(json_get<double>(kCfg, "n", 0, "c"), 12.0);
   EXPECT_EQ(json_get<float>(kCfg, "neg", 0, "c"), -3.0f);

@@ -9,9 +9,7 @@ namespace cppformers::nn {
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                     const Tensor& bias, double scale, double dropout_p,
                                     bool training, Tensor* probs_out) {
-  Tensor scores = ops::matmul(q, k.transpose(-1, -2)) * scale;
-  if (bias.defined()) scores = scores + bias;
-  Tensor probs = ops::softmax(scores, -1);
+  Tensor probs = ops::scaled_masked_softmax(ops::matmul(q, k.transpose(-1, -2)), scale, bias);
   if (probs_out) *probs_out = probs;
   probs = ops::dropout(probs, dropout_p, training);
   return ops::matmul(probs, v);

@@ -12,6 +12,7 @@ Linear::Linear(int64_t in, int64_t out, bool has_bias) {
   if (has_bias) register_parameter("bias", bias, Tensor::empty({out}));
 }
 Tensor Linear::forward(const Tensor& x) const { return ops::linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x, const ops::LinearEpilogue& ep) const { return ops::linear(x, weight, bias, ep); }
 
 Embedding::Embedding(int64_t num, int64_t dim, int64_t padding_idx) : padding_idx(padding_idx) {
   register_parameter("weight", weight, Tensor::empty({num, dim}));
@@ -47,6 +48,14 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& activations()
 }  // namespace
 
 bool is_known_activation(const std::string& name) { return activations().count(name) > 0; }
+
+ops::Activation fusable_activation(const std::string& name) {
+  if (name == "gelu") return ops::Activation::kGeluErf;
+  if (name == "gelu_new" || name == "gelu_fast" || name == "gelu_pytorch_tanh") return ops::Activation::kGeluTanh;
+  if (name == "relu") return ops::Activation::kRelu;
+  if (name == "silu" || name == "swish") return ops::Activation::kSilu;
+  return ops::Activation::kNone;
+}
 
 Tensor activation(const std::string& name, const Tensor& x) {
   auto it = activations().find(name);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cppformers/nn/module.hpp"
+#include "cppformers/ops/matmul.hpp"
 
 namespace cppformers::nn {
 
@@ -11,6 +12,8 @@ class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true);
   Tensor forward(const Tensor& x) const;
+  // With an activation and/or residual fused after the product (see ops::linear).
+  Tensor forward(const Tensor& x, const ops::LinearEpilogue& epilogue) const;
   Tensor operator()(const Tensor& x) const { return forward(x); }
   Tensor weight, bias;  // [out, in], [out]
 };
@@ -38,6 +41,7 @@ class Dropout : public Module {
   explicit Dropout(double p = 0.5) : p(p) {}
   Tensor forward(const Tensor& x) const;
   Tensor operator()(const Tensor& x) const { return forward(x); }
+  bool active() const { return is_training() && p > 0; }  // false: the identity
   double p;
 };
 
@@ -45,5 +49,7 @@ class Dropout : public Module {
 // "tanh", "quick_gelu", ...); an unknown name is a NotSupportedError naming it.
 Tensor activation(const std::string& name, const Tensor& x);
 bool is_known_activation(const std::string& name);
+// The activation as a GEMM epilogue, if it is one of those (kNone if it is not).
+ops::Activation fusable_activation(const std::string& name);
 
 }  // namespace cppformers::nn

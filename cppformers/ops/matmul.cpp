@@ -1,7 +1,6 @@
 #include "cppformers/ops/matmul.hpp"
 
 #include "cppformers/autograd/node.hpp"
-#include "cppformers/ops/cpu/gemm.hpp"
 #include "cppformers/ops/elementwise.hpp"
 #include "cppformers/ops/reduce.hpp"
 
@@ -11,34 +10,15 @@ namespace {
 
 Tensor f32(const Tensor& t) { return t.dtype() == kF32 ? t : t.detach().to(kF32); }
 
-// t ([batch..., R, C], batch dims already expanded to `batch`) as a strided batch of matrices.
-// Copies when the batch dims cannot be described by one stride or no inner stride is 1.
-cpu::MatrixView matrix_view(Tensor& t, int64_t nbatch_dims) {
+// t ([batch..., R, C]) as a strided batch of matrices, read in place unless neither inner stride
+// is 1 (then copied contiguous first).
+cpu::MatrixView matrix_view(Tensor& t) {
+  const int64_t nd = t.dim();
   const Shape& sh = t.shape();
   const Shape& st = t.strides();
-  const int64_t nd = t.dim();
-  bool ok = st[nd - 1] == 1 || st[nd - 2] == 1 || sh[nd - 1] == 1 || sh[nd - 2] == 1;
-  int64_t bstride = 0;
-  bool have = false;
-  for (int64_t d = nbatch_dims - 1; d >= 0 && ok; --d) {
-    if (sh[d] == 1) continue;
-    if (!have) {
-      bstride = st[d];
-      have = true;
-    } else {
-      int64_t inner = 1;
-      for (int64_t e = d + 1; e < nbatch_dims; ++e) inner *= sh[e];
-      ok = st[d] == bstride * inner;
-    }
-  }
-  if (!ok) {
-    t = t.contiguous();
-    return matrix_view(t, nbatch_dims);
-  }
-  int64_t rs = st[nd - 2], cs = st[nd - 1];
-  if (sh[nd - 1] == 1) cs = 1;  // degenerate dims: any stride works, prefer unit
-  if (sh[nd - 2] == 1 && cs != 1) rs = 1;
-  return {static_cast<const float*>(t.raw_data()), bstride, rs, cs};
+  const bool ok = st[nd - 1] == 1 || st[nd - 2] == 1 || sh[nd - 1] == 1 || sh[nd - 2] == 1;
+  if (!ok) t = t.contiguous();
+  return {static_cast<const float*>(t.raw_data()), t.strides()};
 }
 
 Tensor matmul_nd(const Tensor& a0, const Tensor& b0) {
@@ -48,17 +28,14 @@ Tensor matmul_nd(const Tensor& a0, const Tensor& b0) {
     throw ValueError("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
                      " cannot be multiplied (" + std::to_string(K) + " != " + std::to_string(b.size(-2)) + ")");
   Shape ab(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
-  Shape batch = broadcast_shapes(ab, bb);
-  Shape ae = batch, be = batch;
+  const Shape batch = broadcast_shapes(ab, bb);
+  Shape ae = batch, be = batch, os = batch;
   ae.insert(ae.end(), {M, K});
   be.insert(be.end(), {K, N});
-  Tensor ax = a.detach().expand(ae), bx = b.detach().expand(be);
-  const int64_t nb = int64_t(batch.size());
-  cpu::MatrixView av = matrix_view(ax, nb), bv = matrix_view(bx, nb);
-  Shape os = batch;
   os.insert(os.end(), {M, N});
+  Tensor ax = a.detach().expand(ae), bx = b.detach().expand(be);
   Tensor out = Tensor::empty(os, kF32);
-  cpu::gemm(shape_numel(batch), M, N, K, av, bv, nullptr, out.data<float>());
+  cpu::gemm(batch, M, N, K, matrix_view(ax), matrix_view(bx), out.data<float>(), out.strides());
   return out;
 }
 
@@ -92,39 +69,60 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor activate(const Tensor& x, Activation a) {
+  switch (a) {
+    case Activation::kNone: return x;
+    case Activation::kGeluErf: return gelu(x);
+    case Activation::kGeluTanh: return gelu(x, "tanh");
+    case Activation::kRelu: return relu(x);
+    case Activation::kSilu: return silu(x);
+  }
+  return x;
+}
+
+static Tensor linear_plain(const Tensor& x, const Tensor& weight, const Tensor& bias, const LinearEpilogue& ep) {
+  const int64_t in = weight.size(1), outf = weight.size(0);
+  Tensor x2 = f32(x).detach().reshape({-1, in});
+  Tensor w = f32(weight).detach();
+  if (w.strides()[0] != 1 && w.strides()[1] != 1) w = w.contiguous();
+  // B = weight^T: element (k, n) is weight[n, k]
+  const cpu::MatrixView bv{static_cast<const float*>(w.raw_data()), {w.strides()[1], w.strides()[0]}};
+  Tensor bvec = bias.defined() ? f32(bias).detach().contiguous() : Tensor();
+  Tensor res = ep.residual.defined() ? f32(ep.residual).detach().contiguous() : Tensor();
+  Shape os = x.shape();
+  os.back() = outf;
+  if (res.defined() && res.shape() != os)
+    throw ValueError("linear: residual " + shape_str(res.shape()) + " does not match the output " + shape_str(os));
+  Tensor out = Tensor::empty(os, kF32);
+  cpu::Epilogue e{bvec.defined() ? bvec.data<float>() : nullptr, ep.activation,
+                  res.defined() ? res.data<float>() : nullptr};
+  cpu::gemm({}, x2.size(0), outf, in, matrix_view(x2), bv, out.data<float>(), {outf, 1}, e);
+  return out;
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const LinearEpilogue& ep) {
   if (weight.dim() != 2 || x.dim() == 0 || x.size(-1) != weight.size(1))
     throw ValueError("linear: input " + shape_str(x.shape()) + " does not match weight " +
                      shape_str(weight.shape()) + " ([out_features, in_features])");
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
     throw ValueError("linear: bias " + shape_str(bias.shape()) + " does not match weight " +
                      shape_str(weight.shape()));
-  const int64_t in = weight.size(1), outf = weight.size(0);
-  Tensor x2 = f32(x).detach().reshape({-1, in});
-  Tensor w = f32(weight).detach();
-  Tensor bvec = bias.defined() ? f32(bias).detach().contiguous() : Tensor();
-  cpu::MatrixView av = matrix_view(x2, 0);
-  // B = weight^T: element (k, n) is weight[n, k]
-  cpu::MatrixView bv{static_cast<const float*>(w.raw_data()), 0, w.strides()[1], w.strides()[0]};
-  if (w.strides()[0] != 1 && w.strides()[1] != 1) {
-    w = w.contiguous();
-    bv = {static_cast<const float*>(w.raw_data()), 0, 1, in};
+  const bool grad = autograd::needs_grad({&x, &weight, &bias, &ep.residual});
+  if (!grad) return linear_plain(x, weight, bias, ep);
+  if (ep.activation != Activation::kNone || ep.residual.defined()) {  // composed, with autograd
+    Tensor y = activate(linear(x, weight, bias), ep.activation);
+    return ep.residual.defined() ? add(y, ep.residual) : y;
   }
-  Shape os = x.shape();
-  os.back() = outf;
-  Tensor out = Tensor::empty(os, kF32);
-  cpu::gemm(1, x2.size(0), outf, in, av, bv, bvec.defined() ? bvec.data<float>() : nullptr,
-            out.data<float>());
-  if (autograd::needs_grad({&x, &weight, &bias}))
-    autograd::record(out, "linear", {x, weight, bias},
-                     [x = x.detach(), w = weight.detach(), has_bias = bias.defined()](const Tensor& g) {
-                       const int64_t in = w.size(1), outf = w.size(0);
-                       Tensor g2 = g.reshape({-1, outf});
-                       Tensor gx = matmul(g2, w).reshape(x.shape());
-                       Tensor gw = matmul(g2.transpose(0, 1), x.reshape({-1, in}));
-                       Tensor gb = has_bias ? sum(g2, {0}) : Tensor();
-                       return std::vector<Tensor>{gx, gw, gb};
-                     });
+  Tensor out = linear_plain(x, weight, bias, {});
+  autograd::record(out, "linear", {x, weight, bias},
+                   [x = x.detach(), w = weight.detach(), has_bias = bias.defined()](const Tensor& g) {
+                     const int64_t in = w.size(1), outf = w.size(0);
+                     Tensor g2 = g.reshape({-1, outf});
+                     Tensor gx = matmul(g2, w).reshape(x.shape());
+                     Tensor gw = matmul(g2.transpose(0, 1), x.reshape({-1, in}));
+                     Tensor gb = has_bias ? sum(g2, {0}) : Tensor();
+                     return std::vector<Tensor>{gx, gw, gb};
+                   });
   return out;
 }
 

@@ -49,4 +49,41 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
   return y;
 }
 
+Tensor scaled_masked_softmax(const Tensor& x, double scale, const Tensor& bias) {
+  if (x.dim() == 0) throw ValueError("scaled_masked_softmax: input must have at least 1 dim");
+  if (autograd::needs_grad({&x, &bias}) || x.dtype() != kF32) {
+    Tensor s = x * scale;
+    return softmax(bias.defined() ? add(s, bias) : s, -1);
+  }
+  Tensor xc = x.contiguous();
+  const int64_t n = x.size(-1), rows = n ? xc.numel() / n : 0;
+  Tensor b;
+  Shape bst;
+  if (bias.defined()) {
+    b = (bias.dtype() == kF32 ? bias : bias.to(kF32)).expand(x.shape());
+    if (b.strides().back() != 1 && n > 1) b = b.contiguous();
+    bst = b.strides();
+  }
+  Tensor y = Tensor::empty(x.shape(), kF32);
+  const float* px = xc.data<float>();
+  const float* pb = b.defined() ? static_cast<const float*>(b.raw_data()) : nullptr;
+  float* py = y.data<float>();
+  const Shape& sh = x.shape();
+  const int64_t nd = x.dim();
+#pragma omp parallel for if (rows * n >= 16384) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* brow = nullptr;
+    if (pb) {  // the bias row of this (flattened) row index
+      int64_t rem = r, off = 0;
+      for (int64_t d = nd - 2; d >= 0; --d) {
+        off += (rem % sh[d]) * bst[d];
+        rem /= sh[d];
+      }
+      brow = pb + off;
+    }
+    cpu::scaled_softmax_row(px + r * n, brow, float(scale), py + r * n, n);
+  }
+  return y;
+}
+
 }  // namespace cppformers::ops

@@ -83,7 +83,8 @@ BertResidualOutput::BertResidualOutput(int64_t in, int64_t out, const BertConfig
 }
 
 Tensor BertResidualOutput::forward(const Tensor& x, const Tensor& residual) {
-  return (*LayerNorm)((*dropout)((*dense)(x)) + residual);
+  if (dropout->active()) return (*LayerNorm)((*dropout)((*dense)(x)) + residual);
+  return (*LayerNorm)(dense->forward(x, {.residual = residual}));  // the add fused into the GEMM
 }
 
 BertAttention::BertAttention(const BertConfig& c) {
@@ -103,7 +104,10 @@ BertLayer::BertLayer(const BertConfig& c) : act(c.hidden_act) {
 
 Tensor BertLayer::forward(const Tensor& x, const Tensor& mask_bias, Tensor* probs) {
   Tensor h = attention->forward(x, mask_bias, probs);
-  return output->forward(nn::activation(act, (*intermediate_dense)(h)), h);
+  const ops::Activation fused = nn::fusable_activation(act);
+  Tensor inter = fused != ops::Activation::kNone ? intermediate_dense->forward(h, {.activation = fused})
+                                                 : nn::activation(act, (*intermediate_dense)(h));
+  return output->forward(inter, h);
 }
 
 BertEncoder::BertEncoder(const BertConfig& c) {

@@ -32,9 +32,12 @@ Tensor DistilBertLayer::forward(const Tensor& x, const Tensor& mask_bias, Tensor
   Tensor v = nn::split_heads((*v_lin)(x), n_heads);
   q = q / std::sqrt(double(q.size(-1)));
   Tensor ctx = nn::scaled_dot_product_attention(q, k, v, mask_bias, 1.0, attn_dropout->p, is_training(), probs);
-  Tensor sa = (*sa_layer_norm)((*out_lin)(nn::merge_heads(ctx)) + x);
-  Tensor ff = (*dropout)((*lin2)(nn::activation(activation, (*lin1)(sa))));
-  return (*output_layer_norm)(ff + sa);
+  Tensor sa = (*sa_layer_norm)(out_lin->forward(nn::merge_heads(ctx), {.residual = x}));
+  const ops::Activation fused = nn::fusable_activation(activation);
+  Tensor inter = fused != ops::Activation::kNone ? lin1->forward(sa, {.activation = fused})
+                                                 : nn::activation(activation, (*lin1)(sa));
+  if (dropout->active()) return (*output_layer_norm)((*dropout)((*lin2)(inter)) + sa);
+  return (*output_layer_norm)(lin2->forward(inter, {.residual = sa}));
 }
 
 DistilBertModel::DistilBertModel(const DistilBertConfig& c) : config_(c) {

@@ -1,73 +1,140 @@
 #include "cppformers/ops/cpu/gemm.hpp"
 
 #include <dnnl.hpp>
+#include <cmath>
 #include <map>
 #include <mutex>
-#include <array>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace cppformers::cpu {
 
 namespace {
 
-using Key = std::array<int64_t, 13>;
+using Key = std::vector<int64_t>;
 
 struct Engine {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mu;
-  std::map<Key, dnnl::matmul> cache;  // one primitive per shape/stride pattern
+  std::map<Key, dnnl::matmul> cache;  // one primitive per shape/stride/epilogue pattern
 };
 
 Engine& engine() {
-  static Engine e;
-  return e;
+  static Engine* e = new Engine();  // never destroyed: primitives may be used during exit
+  return *e;
 }
 
-thread_local dnnl::stream* t_stream = nullptr;
+dnnl::algorithm eltwise_alg(Activation a) {
+  switch (a) {
+    case Activation::kGeluErf: return dnnl::algorithm::eltwise_gelu_erf;
+    case Activation::kGeluTanh: return dnnl::algorithm::eltwise_gelu_tanh;
+    case Activation::kRelu: return dnnl::algorithm::eltwise_relu;
+    case Activation::kSilu: return dnnl::algorithm::eltwise_swish;
+    case Activation::kNone: break;
+  }
+  return dnnl::algorithm::undef;
+}
 
 }  // namespace
 
-void gemm(int64_t batch, int64_t M, int64_t N, int64_t K, MatrixView A, MatrixView B,
-          const float* bias, float* C) {
+void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, const MatrixView& A,
+          const MatrixView& B, float* C, const std::vector<int64_t>& c_strides, const Epilogue& ep) {
   using dt = dnnl::memory::data_type;
   using dims = dnnl::memory::dims;
-  if (M == 0 || N == 0 || batch == 0) return;
-  if (K == 0) {
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t i = 0; i < M; ++i)
-        for (int64_t j = 0; j < N; ++j) C[(b * M + i) * N + j] = bias ? bias[j] : 0.0f;
+  const size_t nb = batch.size(), nd = nb + 2;
+  if (A.strides.size() != nd || B.strides.size() != nd || c_strides.size() != nd)
+    throw std::invalid_argument("cpu::gemm: stride lists must have one entry per dim");
+  int64_t count = M * N;
+  for (int64_t b : batch) count *= b;
+  if (count == 0) return;
+  // oneDNN wants broadcast dims as size 1 (its strides then do not matter) and no zero strides.
+  dims a_dims(nd), b_dims(nd), c_dims(nd), a_str(A.strides), b_str(B.strides), c_str(c_strides);
+  for (size_t d = 0; d < nb; ++d) {
+    a_dims[d] = A.strides[d] == 0 ? 1 : batch[d];
+    b_dims[d] = B.strides[d] == 0 ? 1 : batch[d];
+    c_dims[d] = batch[d];
+  }
+  a_dims[nb] = M, a_dims[nb + 1] = K;
+  b_dims[nb] = K, b_dims[nb + 1] = N;
+  c_dims[nb] = M, c_dims[nb + 1] = N;
+  // Strides of size-1 (or broadcast) dims are free: give them the dense value oneDNN expects.
+  auto fix = [&](dims& d, dims& s) {
+    int64_t acc = 1;
+    for (int64_t i = int64_t(nd) - 1; i >= 0; --i) {
+      if (d[i] == 1) s[i] = acc;
+      acc *= d[i];
+    }
+  };
+  fix(a_dims, a_str);
+  fix(b_dims, b_str);
+  if (K == 0) {  // an empty sum: the epilogue of zeros
+    for (int64_t e = 0; e < count; ++e) {
+      int64_t rem = e, off = 0;
+      for (int64_t d = int64_t(nd) - 1; d >= 0; --d) {
+        off += (rem % c_dims[d]) * c_str[d];
+        rem /= c_dims[d];
+      }
+      float v = ep.bias ? ep.bias[e % N] : 0.0f;
+      switch (ep.activation) {
+        case Activation::kRelu: v = v < 0 ? 0 : v; break;
+        case Activation::kGeluErf: v = 0.5f * v * (1 + std::erf(v * 0.70710678f)); break;
+        case Activation::kGeluTanh: v = 0.5f * v * (1 + std::tanh(0.7978845608f * (v + 0.044715f * v * v * v))); break;
+        case Activation::kSilu: v = v / (1 + std::exp(-v)); break;
+        case Activation::kNone: break;
+      }
+      C[off] = v + (ep.residual ? ep.residual[e] : 0.0f);
+    }
     return;
   }
-  // oneDNN wants a non-zero batch stride for a batch of 1 and broadcasting as a batch dim of 1.
-  const int64_t bsA = A.batch_stride, bsB = B.batch_stride;
-  const int64_t bA = (batch > 1 && bsA == 0) ? 1 : batch, bB = (batch > 1 && bsB == 0) ? 1 : batch;
+  dims r_str(nd);
+  {
+    int64_t acc = 1;
+    for (int64_t i = int64_t(nd) - 1; i >= 0; --i) r_str[i] = acc, acc *= c_dims[i];
+  }
+  Key key;
+  key.reserve(6 * nd + 4);
+  for (auto* v : {&a_dims, &a_str, &b_dims, &b_str, &c_dims, &c_str}) key.insert(key.end(), v->begin(), v->end());
+  key.push_back(ep.bias != nullptr);
+  key.push_back(int64_t(ep.activation));
+  key.push_back(ep.residual != nullptr);
+  key.push_back(int64_t(nd));
+
   Engine& e = engine();
-  dims a_dims{bA, M, K}, a_str{bsA ? bsA : M * K, A.row_stride, A.col_stride};
-  dims b_dims{bB, K, N}, b_str{bsB ? bsB : K * N, B.row_stride, B.col_stride};
-  dims c_dims{batch, M, N}, c_str{M * N, N, 1};
-  dnnl::memory::desc a_md(a_dims, dt::f32, a_str), b_md(b_dims, dt::f32, b_str),
-      c_md(c_dims, dt::f32, c_str), bias_md({1, 1, N}, dt::f32, dims{N, N, 1});
-  const Key key{batch, M, N, K, bA, a_str[0], A.row_stride, A.col_stride,
-                bB, b_str[0], B.row_stride, B.col_stride, bias != nullptr};
+  dnnl::memory::desc a_md(a_dims, dt::f32, a_str), b_md(b_dims, dt::f32, b_str), c_md(c_dims, dt::f32, c_str);
+  dims bias_dims(nd, 1), bias_str(nd, N);
+  bias_dims[nd - 1] = N;
+  bias_str[nd - 1] = 1;
+  dnnl::memory::desc bias_md(bias_dims, dt::f32, bias_str), res_md(c_dims, dt::f32, r_str);
   dnnl::matmul prim;
   {
     std::lock_guard<std::mutex> lock(e.mu);
     auto it = e.cache.find(key);
     if (it == e.cache.end()) {
-      auto desc = bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
-      dnnl::matmul::primitive_desc pd(desc, e.engine);
+      dnnl::post_ops po;
+      if (ep.activation != Activation::kNone) po.append_eltwise(1.0f, eltwise_alg(ep.activation), 1.0f, 0.0f);
+      if (ep.residual) po.append_binary(dnnl::algorithm::binary_add, res_md);
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(po);
+      auto desc = ep.bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
+      dnnl::matmul::primitive_desc pd(desc, attr, e.engine);
       if (e.cache.size() > 4096) e.cache.clear();
       it = e.cache.emplace(key, dnnl::matmul(pd)).first;
     }
     prim = it->second;
   }
-  if (!t_stream) t_stream = new dnnl::stream(e.engine);
-  dnnl::memory am(a_md, e.engine, const_cast<float*>(A.data)), bm(b_md, e.engine, const_cast<float*>(B.data)),
-      cm(c_md, e.engine, C);
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}};
-  if (bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias_md, e.engine, const_cast<float*>(bias)));
-  prim.execute(*t_stream, args);
-  t_stream->wait();
+  thread_local dnnl::stream stream(e.engine);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, dnnl::memory(a_md, e.engine, const_cast<float*>(A.data))},
+      {DNNL_ARG_WEIGHTS, dnnl::memory(b_md, e.engine, const_cast<float*>(B.data))},
+      {DNNL_ARG_DST, dnnl::memory(c_md, e.engine, C)}};
+  if (ep.bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias_md, e.engine, const_cast<float*>(ep.bias)));
+  if (ep.residual) {
+    const int index = ep.activation != Activation::kNone ? 1 : 0;  // position in the post-op chain
+    args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1,
+                 dnnl::memory(res_md, e.engine, const_cast<float*>(ep.residual)));
+  }
+  prim.execute(stream, args);
+  stream.wait();
 }
 
 }  // namespace cppformers::cpu

@@ -1,20 +1,32 @@
 #pragma once
-// The one GEMM interface of the CPU backend. Implemented on oneDNN's matmul, which measured
-// faster than OpenBLAS on this CPU (bench/gemm_backends.cpp, bench/RESULTS.md).
+// The one GEMM interface of the CPU backend, on oneDNN's matmul (measured faster than OpenBLAS
+// on this CPU: bench/gemm_backends.cpp, bench/RESULTS.md). Primitives are cached per shape,
+// layout and epilogue, so steady-state calls only execute.
 #include <cstdint>
+#include <vector>
 
 namespace cppformers::cpu {
 
-// A float matrix (or a batch of them) given by its strides, in elements. A stride of 0 on the
-// batch broadcasts one matrix over the batch; a column stride != 1 reads it transposed.
+// A batch of float matrices: dims [batch..., rows, cols] read through `strides` (elements; one
+// per dim). A batch stride of 0 broadcasts; any row/col strides are allowed.
 struct MatrixView {
   const float* data;
-  int64_t batch_stride, row_stride, col_stride;
+  std::vector<int64_t> strides;
 };
 
-// For b in [0, batch): C[b] = A[b] (MxK) @ B[b] (KxN) (+ bias[N] on every row).
-// C is written contiguously as [batch, M, N].
-void gemm(int64_t batch, int64_t M, int64_t N, int64_t K, MatrixView A, MatrixView B,
-          const float* bias, float* C);
+enum class Activation { kNone, kGeluErf, kGeluTanh, kRelu, kSilu };
+
+// Fused after the product, in this order: + bias[N] on every row, activation, + residual
+// (a contiguous [batch..., M, N] tensor). All optional.
+struct Epilogue {
+  const float* bias = nullptr;
+  Activation activation = Activation::kNone;
+  const float* residual = nullptr;
+};
+
+// C[b] = epilogue(A[b] (MxK) @ B[b] (KxN)) for every index b of `batch` (shape of the batch
+// dims, possibly empty). C is written through its own strides.
+void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, const MatrixView& A,
+          const MatrixView& B, float* C, const std::vector<int64_t>& c_strides, const Epilogue& ep = {});
 
 }  // namespace cppformers::cpu

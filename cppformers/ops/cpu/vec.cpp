@@ -118,6 +118,31 @@ void SoftmaxRowImpl(const float* x, float* y, int64_t n) {
   Scale(y, n, 1.0f / sum, 0.0f);
 }
 
+void ScaledSoftmaxRowImpl(const float* x, const float* bias, float scale, float* y, int64_t n) {
+  const hn::ScalableTag<float> d;
+  const int64_t L = int64_t(hn::Lanes(d));
+  const auto vs = hn::Set(d, scale);
+  auto m = hn::Set(d, -INFINITY);
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    auto t = hn::Mul(hn::LoadU(d, x + i), vs);
+    if (bias) t = hn::Add(t, hn::LoadU(d, bias + i));
+    hn::StoreU(t, d, y + i);
+    m = hn::Max(m, t);
+  }
+  float mx = hn::GetLane(hn::MaxOfLanes(d, m));
+  for (; i < n; ++i) {
+    y[i] = x[i] * scale + (bias ? bias[i] : 0.0f);
+    mx = std::max(mx, y[i]);
+  }
+  if (mx == -INFINITY) {
+    for (int64_t j = 0; j < n; ++j) y[j] = 1.0f / float(n);
+    return;
+  }
+  const float sum = ExpShiftSum(y, y, n, mx);
+  Scale(y, n, 1.0f / sum, 0.0f);
+}
+
 void LogSoftmaxRowImpl(const float* x, float* y, int64_t n) {
   const float m = RowMax(x, n);
   const float sum = ExpShiftSum(x, y, n, m);
@@ -180,6 +205,7 @@ namespace cppformers::cpu {
 HWY_EXPORT(UnaryImpl);
 HWY_EXPORT(SoftmaxRowImpl);
 HWY_EXPORT(LogSoftmaxRowImpl);
+HWY_EXPORT(ScaledSoftmaxRowImpl);
 HWY_EXPORT(LayerNormRowImpl);
 HWY_EXPORT(TargetName);
 
@@ -191,6 +217,9 @@ void log_softmax_row(const float* x, float* y, int64_t n) {
 void layer_norm_row(const float* x, const float* w, const float* b, float* y, int64_t n, float eps,
                     float* mean_out, float* rstd_out) {
   HWY_DYNAMIC_DISPATCH(LayerNormRowImpl)(x, w, b, y, n, eps, mean_out, rstd_out);
+}
+void scaled_softmax_row(const float* x, const float* bias, float scale, float* y, int64_t n) {
+  HWY_DYNAMIC_DISPATCH(ScaledSoftmaxRowImpl)(x, bias, scale, y, n);
 }
 const char* simd_target() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
 }  // namespace cppformers::cpu

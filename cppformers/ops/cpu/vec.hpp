@@ -11,6 +11,8 @@ void unary(Unary op, const float* x, float* y, int64_t n);
 // y = softmax(x) and y = log_softmax(x) over one row of n.
 void softmax_row(const float* x, float* y, int64_t n);
 void log_softmax_row(const float* x, float* y, int64_t n);
+// y = softmax(x * scale + bias) over one row; bias may be null.
+void scaled_softmax_row(const float* x, const float* bias, float scale, float* y, int64_t n);
 // y = (x - mean) * rstd * w + b over one row; writes the row's mean and rstd (for backward).
 // w and b may be null (no affine).
 void layer_norm_row(const float* x, const float* w, const float* b, float* y, int64_t n,

@@ -55,7 +55,7 @@ int run_forward(const ForwardArgs& a) {
   io::StateDict result;
   for (auto& [name, t] : out.named()) {
     result[name] = t.dtype() == kF32 ? t : t.to(kF32);
-    if (a.out.empty() || t.numel() <= 16) std::printf("%s = %s\n", name.c_str(), t.to_string().c_str());
+    if (t.numel() <= 64) std::printf("%s = %s\n", name.c_str(), t.to_string().c_str());
     else std::printf("%s %s\n", name.c_str(), shape_str(t.shape()).c_str());
   }
   if (!a.out.empty()) io::save_file(result, a.out);
