@@ -1,0 +1,105 @@
+#include "cppformers/pipelines/pipeline.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "cppformers/pipelines/tasks.hpp"
+
+namespace cppformers {
+
+namespace {
+
+struct TaskEntry {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string default_model;  // Python's default for the task
+  pipelines::Factory make;
+};
+
+const std::vector<TaskEntry>& tasks() {
+  static const std::vector<TaskEntry> all = {
+      {"text-classification", {"sentiment-analysis"}, "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+       pipelines::make_text_classification},
+      {"token-classification", {"ner"}, "dbmdz/bert-large-cased-finetuned-conll03-english",
+       pipelines::make_token_classification},
+      {"question-answering", {}, "distilbert/distilbert-base-cased-distilled-squad", pipelines::make_question_answering},
+      {"fill-mask", {}, "distilbert/distilroberta-base", pipelines::make_fill_mask},
+      {"feature-extraction", {}, "distilbert/distilbert-base-cased", pipelines::make_feature_extraction},
+      {"zero-shot-classification", {}, "facebook/bart-large-mnli", pipelines::make_zero_shot_classification},
+  };
+  return all;
+}
+
+const TaskEntry& find_task(const std::string& task) {
+  for (const TaskEntry& t : tasks()) {
+    if (t.name == task) return t;
+    for (const std::string& a : t.aliases)
+      if (a == task) return t;
+  }
+  std::string known;
+  for (const std::string& n : supported_tasks()) known += (known.empty() ? "" : ", ") + n;
+  throw NotSupportedError("unknown task '" + task + "' (known: " + known + ")");
+}
+
+}  // namespace
+
+std::vector<std::string> supported_tasks() {
+  std::vector<std::string> out;
+  for (const TaskEntry& t : tasks()) {
+    out.push_back(t.name);
+    out.insert(out.end(), t.aliases.begin(), t.aliases.end());
+  }
+  return out;
+}
+
+std::string default_model_for(const std::string& task) { return find_task(task).default_model; }
+
+std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& model, const PipelineOptions& options) {
+  const TaskEntry& t = find_task(task);
+  return t.make(model.empty() ? t.default_model : model, options);
+}
+
+void Pipeline::check_kwargs(const json& kwargs, const std::vector<std::string>& known) const {
+  if (kwargs.is_null()) return;
+  if (!kwargs.is_object()) throw ValueError(task_ + ": keyword arguments must be a JSON object, got " + kwargs.dump());
+  for (auto& [k, v] : kwargs.items())
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      std::string list;
+      for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
+      throw ValueError(task_ + ": unknown keyword argument '" + k + "' (accepted: " + list + ")");
+    }
+}
+
+Pipeline::Batch Pipeline::encode(const std::vector<tokenizers::EncodeInput>& inputs, const std::string& truncation,
+                                 std::optional<size_t> max_length) const {
+  tokenizers::CallOptions o;
+  o.padding = true;
+  if (!truncation.empty()) {
+    o.truncation = tokenizers::TruncationOption(truncation == "true" ? "longest_first" : truncation.c_str());
+    o.max_length = max_length ? max_length : std::optional<size_t>(tokenizer_->model_max_length);
+  }
+  tokenizers::BatchEncoding be = (*tokenizer_)(inputs, o);
+  Batch b;
+  const int64_t B = int64_t(be.size()), S = B ? int64_t(be.input_ids[0].size()) : 0;
+  std::vector<int64_t> ids, mask, types;
+  ids.reserve(B * S);
+  for (int64_t i = 0; i < B; ++i) {
+    ids.insert(ids.end(), be.input_ids[i].begin(), be.input_ids[i].end());
+    mask.insert(mask.end(), be.attention_mask[i].begin(), be.attention_mask[i].end());
+    if (!be.token_type_ids.empty()) types.insert(types.end(), be.token_type_ids[i].begin(), be.token_type_ids[i].end());
+  }
+  b.inputs.input_ids = Tensor::from_vector(ids, {B, S});
+  b.inputs.attention_mask = Tensor::from_vector(mask, {B, S});
+  if (int64_t(types.size()) == B * S) b.inputs.token_type_ids = Tensor::from_vector(types, {B, S});
+  b.encodings = std::move(be.encodings);
+  return b;
+}
+
+namespace pipelines {
+
+AutoTokenizer load_tokenizer(const std::string& dir, const PipelineOptions& o) {
+  return AutoTokenizer::from_pretrained(o.tokenizer.empty() ? dir : o.tokenizer);
+}
+
+}  // namespace pipelines
+}  // namespace cppformers

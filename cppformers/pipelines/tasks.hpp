@@ -1,0 +1,22 @@
+#pragma once
+// The constructors of every task's pipeline, listed in registry.cpp (one line per task).
+#include <memory>
+#include <string>
+
+#include "cppformers/pipelines/pipeline.hpp"
+
+namespace cppformers::pipelines {
+
+using Factory = std::unique_ptr<Pipeline> (*)(const std::string& model_dir, const PipelineOptions& options);
+
+std::unique_ptr<Pipeline> make_text_classification(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_token_classification(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_question_answering(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_fill_mask(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_feature_extraction(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_zero_shot_classification(const std::string& dir, const PipelineOptions& o);
+
+// Loads the tokenizer of a pipeline (options.tokenizer, else the model folder).
+AutoTokenizer load_tokenizer(const std::string& dir, const PipelineOptions& o);
+
+}  // namespace cppformers::pipelines
