@@ -134,8 +134,11 @@ std::vector<QAAnswer> QuestionAnsweringPipeline::operator()(const std::string& q
   const SquadExample ex = split_context(context);
   std::vector<uint32_t> doc_ids;
   std::vector<int64_t> tok_to_orig;
+  // Python tokenizes each word with add_prefix_space=True for the RoBERTa / Longformer / BART tokenizers
+  const std::string& mt = model_->config().model_type;
+  const std::string word_prefix = (mt == "roberta" || mt == "longformer" || mt == "bart") ? " " : "";
   for (size_t w = 0; w < ex.doc_tokens.size(); ++w) {
-    const tokenizers::Encoding e = be.encode(ex.doc_tokens[w], false);
+    const tokenizers::Encoding e = be.encode(word_prefix + ex.doc_tokens[w], false);
     for (uint32_t id : e.ids) {
       doc_ids.push_back(id);
       tok_to_orig.push_back(int64_t(w));
@@ -158,8 +161,8 @@ std::vector<QAAnswer> QuestionAnsweringPipeline::operator()(const std::string& q
       if (auto id = tokenizer_->token_to_id(**t)) special.insert(*id);
   for (const auto& a : be.added_vocabulary().tokens())
     if (a.special) special.insert(a.id);
-  const std::optional<int64_t> cls_id = tokenizer_->cls_token ? tokenizer_->token_to_id(*tokenizer_->cls_token)
-                                                              : std::nullopt;
+  int64_t cls_id = -1;  // none
+  if (tokenizer_->cls_token) cls_id = tokenizer_->token_to_id(*tokenizer_->cls_token).value_or(-1);
 
   const int64_t N = int64_t(doc_ids.size());
   const int64_t ctx_off = int64_t(tpl.prefix.size() + query.size() + tpl.middle.size());
@@ -182,7 +185,7 @@ std::vector<QAAnswer> QuestionAnsweringPipeline::operator()(const std::string& q
     for (int64_t i = 0; i < plen; ++i) f.p_mask[size_t(ctx_off + i)] = 0;
     for (size_t i = 0; i < f.ids.size(); ++i)
       if (special.count(f.ids[i])) f.p_mask[i] = 1;
-    auto cls_at = cls_id ? std::find(f.ids.begin(), f.ids.end(), *cls_id) : f.ids.end();
+    auto cls_at = std::find(f.ids.begin(), f.ids.end(), cls_id);
     if (cls_at == f.ids.end())
       throw ValueError("question-answering: the tokenizer's cls_token is not in its pair encoding");
     f.p_mask[size_t(cls_at - f.ids.begin())] = 0;

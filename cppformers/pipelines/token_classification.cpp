@@ -251,8 +251,8 @@ std::vector<std::vector<TokenEntity>> TokenClassificationPipeline::classify(
   }
 
   const PretrainedConfig& cfg = model_->config();
-  const std::optional<int64_t> unk_id = tokenizer_->unk_token ? tokenizer_->token_to_id(*tokenizer_->unk_token)
-                                                              : std::nullopt;
+  int64_t unk_id = -1;  // none
+  if (tokenizer_->unk_token) unk_id = tokenizer_->token_to_id(*tokenizer_->unk_token).value_or(-1);
   std::vector<std::vector<Ent>> per_text(texts.size());
   std::vector<size_t> n_windows(texts.size(), 0);
   std::vector<std::u32string> u32(texts.size());
@@ -292,12 +292,12 @@ std::vector<std::vector<TokenEntity>> TokenClassificationPipeline::classify(
       if (off) {
         pe.start = off->first;
         pe.end = off->second;
-        if (unk_id && int64_t(pe.id) == *unk_id) pe.word = slice_chars(sentence, off->first, off->second);
+        if (int64_t(pe.id) == unk_id) pe.word = slice_chars(sentence, off->first, off->second);
       }
       // words: the tokenizer's word ids (a token continuing the previous token's word is a subword)
       const std::optional<uint32_t> word = idx < e.words.size() ? e.words[idx] : std::nullopt;
       pe.is_subword = have_prev && word && prev_word && *word == *prev_word;
-      if (unk_id && int64_t(pe.id) == *unk_id && (!maps.empty() || fast_path)) pe.is_subword = false;
+      if (int64_t(pe.id) == unk_id && (!maps.empty() || fast_path)) pe.is_subword = false;
       prev_word = word;
       have_prev = true;
       pre.push_back(std::move(pe));
@@ -381,9 +381,7 @@ std::vector<std::vector<TokenEntity>> TokenClassificationPipeline::classify(
       for (const Ent& x : ents) {
         if (!cur.empty()) {
           const auto [bi, tag] = get_tag(x.entity);
-          const auto [last_bi, last_tag] = get_tag(cur.back()->entity);
-          (void)last_bi;
-          if (!(tag == last_tag && bi != 'B')) {
+          if (!(tag == get_tag(cur.back()->entity).second && bi != 'B')) {
             flush();
             cur.clear();
           }
