@@ -1,0 +1,17 @@
+#pragma once
+// The whole public API in one include: #include <cppformers/cppformers.hpp>
+#include "cppformers/auto/auto_model.hpp"
+#include "cppformers/autograd/node.hpp"
+#include "cppformers/core/tensor.hpp"
+#include "cppformers/core/threads.hpp"
+#include "cppformers/io/safetensors.hpp"
+#include "cppformers/models/pretrained.hpp"
+#include "cppformers/ops/ops.hpp"
+#include "cppformers/pipelines/feature_extraction.hpp"
+#include "cppformers/pipelines/fill_mask.hpp"
+#include "cppformers/pipelines/pipeline.hpp"
+#include "cppformers/pipelines/question_answering.hpp"
+#include "cppformers/pipelines/text_classification.hpp"
+#include "cppformers/pipelines/token_classification.hpp"
+#include "cppformers/pipelines/zero_shot_classification.hpp"
+#include "cppformers/tokenizers/auto_tokenizer.hpp"
