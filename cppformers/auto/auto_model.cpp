@@ -4,11 +4,25 @@
 #include <functional>
 #include <map>
 
+#include "cppformers/io/hub.hpp"
 #include "cppformers/io/json.hpp"
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/models/bert/modeling.hpp"
 #include "cppformers/models/distilbert/modeling.hpp"
+#include "cppformers/models/gemma/config.hpp"
+#include "cppformers/models/gemma2/config.hpp"
+#include "cppformers/models/gpt2/modeling.hpp"
+#include "cppformers/models/llama/modeling.hpp"
+#include "cppformers/models/mistral/config.hpp"
+#include "cppformers/models/phi3/config.hpp"
+#include "cppformers/models/qwen2/config.hpp"
 #include "cppformers/models/roberta/modeling.hpp"
+#include "cppformers/models/vit/modeling.hpp"
+#include "cppformers/models/clip/modeling.hpp"
+#include "cppformers/models/wav2vec2/modeling.hpp"
+#include "cppformers/models/t5/modeling.hpp"
+#include "cppformers/models/bart/modeling.hpp"
+#include "cppformers/models/whisper/modeling.hpp"
 
 namespace cppformers {
 
@@ -22,6 +36,12 @@ const char* task_name(Task t) {
     case Task::kTokenClassification: return "AutoModelForTokenClassification";
     case Task::kQuestionAnswering: return "AutoModelForQuestionAnswering";
     case Task::kMaskedLM: return "AutoModelForMaskedLM";
+    case Task::kCausalLM: return "AutoModelForCausalLM";
+    case Task::kImageClassification: return "AutoModelForImageClassification";
+    case Task::kZeroShotImageClassification: return "AutoModelForZeroShotImageClassification";
+    case Task::kCTC: return "AutoModelForCTC";
+    case Task::kSeq2SeqLM: return "AutoModelForSeq2SeqLM";
+    case Task::kSpeechSeq2Seq: return "AutoModelForSpeechSeq2Seq";
   }
   return "?";
 }
@@ -53,6 +73,11 @@ Builder builder(Extra... extra) {
   };
 }
 
+std::vector<ModelClass> llama_family_classes(const std::string& prefix) {
+  return {{Task::kBase, prefix + "Model", builder<LlamaModel, LlamaConfig>()},
+          {Task::kCausalLM, prefix + "ForCausalLM", builder<LlamaForCausalLM, LlamaConfig>()}};
+}
+
 // One entry per architecture family: adding an architecture is a folder under models/ plus a line here.
 const std::vector<Family>& families() {
   static const std::vector<Family> all = {
@@ -76,6 +101,34 @@ const std::vector<Family>& families() {
         {Task::kTokenClassification, "DistilBertForTokenClassification", builder<DistilBertForTokenClassification, DistilBertConfig>()},
         {Task::kQuestionAnswering, "DistilBertForQuestionAnswering", builder<DistilBertForQuestionAnswering, DistilBertConfig>()},
         {Task::kMaskedLM, "DistilBertForMaskedLM", builder<DistilBertForMaskedLM, DistilBertConfig>()}}},
+      {{"gpt2"}, parser(&GPT2Config::from_json),
+       {{Task::kBase, "GPT2Model", builder<GPT2Model, GPT2Config>()},
+        {Task::kCausalLM, "GPT2LMHeadModel", builder<GPT2LMHeadModel, GPT2Config>()}}},
+      // The Llama family: one implementation (models/llama), one config parser per member.
+      {{"llama"}, parser(&LlamaConfig::from_json), llama_family_classes("Llama")},
+      {{"mistral"}, parser(&mistral_config_from_json), llama_family_classes("Mistral")},
+      {{"qwen2"}, parser(&qwen2_config_from_json), llama_family_classes("Qwen2")},
+      {{"gemma"}, parser(&gemma_config_from_json), llama_family_classes("Gemma")},
+      {{"gemma2"}, parser(&gemma2_config_from_json), llama_family_classes("Gemma2")},
+      {{"phi3"}, parser(&phi3_config_from_json), llama_family_classes("Phi3")},
+      // Vision and audio (models/vit, clip, wav2vec2).
+      {{"vit"}, parser(&ViTConfig::from_json),
+       {{Task::kBase, "ViTModel", builder<ViTModel, ViTConfig>()},
+        {Task::kImageClassification, "ViTForImageClassification", builder<ViTForImageClassification, ViTConfig>()}}},
+      {{"clip"}, parser(&CLIPConfig::from_json),
+       {{Task::kBase, "CLIPModel", builder<CLIPModel, CLIPConfig>()},
+        {Task::kZeroShotImageClassification, "CLIPModel", builder<CLIPModel, CLIPConfig>()}}},
+      {{"wav2vec2"}, parser(&Wav2Vec2Config::from_json),
+       {{Task::kBase, "Wav2Vec2Model", builder<Wav2Vec2Model, Wav2Vec2Config>()},
+        {Task::kCTC, "Wav2Vec2ForCTC", builder<Wav2Vec2ForCTC, Wav2Vec2Config>()}}},
+      // Encoder-decoders (models/t5, bart, whisper).
+      {{"t5", "mt5"}, parser(&T5Config::from_json),
+       {{Task::kSeq2SeqLM, "T5ForConditionalGeneration", builder<T5ForConditionalGeneration, T5Config>()}}},
+      {{"bart"}, parser(&BartConfig::from_json),
+       {{Task::kSeq2SeqLM, "BartForConditionalGeneration", builder<BartForConditionalGeneration, BartConfig>()}}},
+      {{"whisper"}, parser(&WhisperConfig::from_json),
+       {{Task::kSpeechSeq2Seq, "WhisperForConditionalGeneration",
+         builder<WhisperForConditionalGeneration, WhisperConfig>()}}},
   };
   return all;
 }
@@ -90,7 +143,7 @@ Loaded read_config_file(const std::string& file);
 
 Loaded read_config(const std::string& dir) {
   if (!fs::is_directory(dir))
-    throw IOError(dir + ": not a model folder (no such directory; downloading from the Hub is not available in this build)");
+    throw IOError(dir + ": not a model folder (no such directory)");
   const std::string file = (fs::path(dir) / "config.json").string();
   if (!fs::exists(file)) throw IOError(dir + ": no config.json in the model folder");
   return read_config_file(file);
@@ -154,17 +207,23 @@ std::vector<std::string> known_model_types() {
   return out;
 }
 
-std::shared_ptr<PretrainedConfig> AutoConfig::from_pretrained(const std::string& dir) {
+std::shared_ptr<PretrainedConfig> AutoConfig::from_pretrained(const std::string& id_or_dir) {
+  // A Hub id: only config.json is fetched (a cached one is used without a request).
+  io::HubOptions config_only;
+  config_only.allow_patterns = {"config.json"};
+  const std::string dir = io::resolve_model(id_or_dir, config_only);
   Loaded l = read_config(dir);
   return l.family->parse(l.j, l.file);
 }
 
-std::shared_ptr<PreTrainedModel> load_auto_model(const std::string& dir, Task task, const FromPretrainedOptions& opts) {
+std::shared_ptr<PreTrainedModel> load_auto_model(const std::string& id_or_dir, Task task, const FromPretrainedOptions& opts) {
+  const std::string dir = io::resolve_model(id_or_dir);  // a local folder as is; a Hub id via the cache
   Loaded l = read_config(dir);
   return build_and_load(l, pick_class(l, task, false), dir, opts);
 }
 
-std::shared_ptr<PreTrainedModel> load_model_from_architectures(const std::string& dir, const FromPretrainedOptions& opts) {
+std::shared_ptr<PreTrainedModel> load_model_from_architectures(const std::string& id_or_dir, const FromPretrainedOptions& opts) {
+  const std::string dir = io::resolve_model(id_or_dir);  // a local folder as is; a Hub id via the cache
   Loaded l = read_config(dir);
   return build_and_load(l, pick_class(l, Task::kBase, true), dir, opts);
 }

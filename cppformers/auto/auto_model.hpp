@@ -9,7 +9,8 @@
 
 namespace cppformers {
 
-enum class Task { kBase, kSequenceClassification, kTokenClassification, kQuestionAnswering, kMaskedLM };
+enum class Task { kBase, kSequenceClassification, kTokenClassification, kQuestionAnswering, kMaskedLM, kCausalLM,
+                  kImageClassification, kZeroShotImageClassification, kCTC, kSeq2SeqLM, kSpeechSeq2Seq };
 const char* task_name(Task t);
 
 struct AutoConfig {
@@ -41,5 +42,11 @@ using AutoModelForSequenceClassification = AutoModelFor<Task::kSequenceClassific
 using AutoModelForTokenClassification = AutoModelFor<Task::kTokenClassification>;
 using AutoModelForQuestionAnswering = AutoModelFor<Task::kQuestionAnswering>;
 using AutoModelForMaskedLM = AutoModelFor<Task::kMaskedLM>;
+using AutoModelForCausalLM = AutoModelFor<Task::kCausalLM>;
+using AutoModelForImageClassification = AutoModelFor<Task::kImageClassification>;
+using AutoModelForZeroShotImageClassification = AutoModelFor<Task::kZeroShotImageClassification>;
+using AutoModelForCTC = AutoModelFor<Task::kCTC>;
+using AutoModelForSeq2SeqLM = AutoModelFor<Task::kSeq2SeqLM>;
+using AutoModelForSpeechSeq2Seq = AutoModelFor<Task::kSpeechSeq2Seq>;
 
 }  // namespace cppformers

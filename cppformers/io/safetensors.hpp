@@ -45,8 +45,10 @@ class SafetensorsFile {
 
 // Every tensor of a file, as zero-copy views.
 StateDict load_file(const std::string& path);
-// Writes tensors (any layout; written contiguous in their dtype) sorted by name, with
-// 8-byte aligned header padding as the Python library writes. Atomic: a temp file, then rename.
+// Writes tensors (any layout; written contiguous in their dtype) in the Python library's
+// order (__metadata__ first, then by dtype, widest first, then by name; data packed in that
+// order, which keeps every tensor aligned) with the header space-padded to a multiple of 8:
+// the same bytes Python's safetensors writes. Atomic: a temp file, then rename.
 void save_file(const StateDict& tensors, const std::string& path,
                const std::map<std::string, std::string>& metadata = {});
 // The weights of a model folder: model.safetensors, or the shards named by

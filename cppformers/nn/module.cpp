@@ -81,7 +81,12 @@ LoadResult Module::load_state_dict(const StateDict& sd, bool strict, DType dtype
       throw ValueError("load_state_dict: tensor '" + name + "' has shape " + shape_str(src.shape()) +
                        ", the model expects " + shape_str(slot->shape()));
     const bool rg = slot->requires_grad();
-    Tensor v = src.dtype() == dtype ? src.detach() : src.detach().to(dtype);
+    Tensor v = src.detach();
+    if (v.dtype() != dtype) {  // converted weights are as immutable as the checkpoint's own
+      Tensor c = v.to(dtype).contiguous();
+      v = Tensor::from_storage(Storage::view(c.raw_data(), size_t(c.numel()) * dtype_size(dtype), c.storage(), true),
+                               c.shape(), dtype);
+    }
     if (rg && is_floating(v.dtype())) v.requires_grad_(true);
     *slot = v;
   }

@@ -85,8 +85,10 @@ static Tensor linear_plain(const Tensor& x, const Tensor& weight, const Tensor& 
   Tensor x2 = f32(x).detach().reshape({-1, in});
   Tensor w = f32(weight).detach();
   if (w.strides()[0] != 1 && w.strides()[1] != 1) w = w.contiguous();
-  // B = weight^T: element (k, n) is weight[n, k]
-  const cpu::MatrixView bv{static_cast<const float*>(w.raw_data()), {w.strides()[1], w.strides()[0]}};
+  // B = weight^T: element (k, n) is weight[n, k]. Read-only weights (loaded from a checkpoint)
+  // never change, so the GEMM may keep them repacked.
+  const cpu::MatrixView bv{static_cast<const float*>(w.raw_data()), {w.strides()[1], w.strides()[0]},
+                           w.storage()->read_only() ? std::shared_ptr<const void>(w.storage()) : nullptr};
   Tensor bvec = bias.defined() ? f32(bias).detach().contiguous() : Tensor();
   Tensor res = ep.residual.defined() ? f32(ep.residual).detach().contiguous() : Tensor();
   Shape os = x.shape();

@@ -7,5 +7,7 @@
 #include "cppformers/ops/norm.hpp"
 #include "cppformers/ops/random.hpp"
 #include "cppformers/ops/reduce.hpp"
+#include "cppformers/ops/rms_norm.hpp"
+#include "cppformers/ops/rotary.hpp"
 #include "cppformers/ops/shape.hpp"
 #include "cppformers/ops/softmax.hpp"

@@ -26,6 +26,15 @@ const std::vector<TaskEntry>& tasks() {
       {"fill-mask", {}, "distilbert/distilroberta-base", pipelines::make_fill_mask},
       {"feature-extraction", {}, "distilbert/distilbert-base-cased", pipelines::make_feature_extraction},
       {"zero-shot-classification", {}, "facebook/bart-large-mnli", pipelines::make_zero_shot_classification},
+      {"image-classification", {}, "google/vit-base-patch16-224", pipelines::make_image_classification},
+      {"zero-shot-image-classification", {}, "openai/clip-vit-base-patch32", pipelines::make_zero_shot_image_classification},
+      {"automatic-speech-recognition", {}, "facebook/wav2vec2-base-960h", pipelines::make_automatic_speech_recognition},
+      {"text2text-generation", {}, "google-t5/t5-base", pipelines::make_text2text_generation},
+      {"summarization", {}, "sshleifer/distilbart-cnn-12-6", pipelines::make_summarization},
+      {"translation", {}, "google-t5/t5-base", pipelines::make_translation},
+      {"translation_en_to_de", {}, "google-t5/t5-base", pipelines::make_translation_en_to_de},
+      {"translation_en_to_fr", {}, "google-t5/t5-base", pipelines::make_translation_en_to_fr},
+      {"translation_en_to_ro", {}, "google-t5/t5-base", pipelines::make_translation_en_to_ro},
   };
   return all;
 }

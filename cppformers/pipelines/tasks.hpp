@@ -15,6 +15,15 @@ std::unique_ptr<Pipeline> make_question_answering(const std::string& dir, const 
 std::unique_ptr<Pipeline> make_fill_mask(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_feature_extraction(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_zero_shot_classification(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_image_classification(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_zero_shot_image_classification(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_automatic_speech_recognition(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_text2text_generation(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_summarization(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_translation(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_translation_en_to_de(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_translation_en_to_fr(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_translation_en_to_ro(const std::string& dir, const PipelineOptions& o);
 
 // Loads the tokenizer of a pipeline (options.tokenizer, else the model folder).
 AutoTokenizer load_tokenizer(const std::string& dir, const PipelineOptions& o);

@@ -28,7 +28,7 @@ void AddedVocabulary::Matcher::add(const std::string& s, uint32_t id) {
 
 static bool is_word_char(char32_t c) { return unicode::is_alphanumeric(c) || c == U'_'; }
 
-std::vector<std::pair<std::optional<uint32_t>, Offsets>> AddedVocabulary::Matcher::find(const std::string& s,
+std::vector<std::pair<std::optional<uint32_t>, Offsets>> AddedVocabulary::Matcher::find(std::string_view s,
                                                                                         const AddedVocabulary& v) const {
   std::vector<std::pair<std::optional<uint32_t>, Offsets>> out;
   if (s.empty()) {

@@ -37,6 +37,14 @@ class AddedVocabulary {
   bool is_special(std::string_view content) const { return special_set_.count(std::string(content)) > 0; }
   const std::vector<AddedToken>& tokens() const { return all_; }
 
+  // The pieces of s cut by the added tokens matched in raw (normalized: false) or in normalized
+  // text: (token id or none, byte range), covering s in order. Empty when none can match.
+  using Pieces = std::vector<std::pair<std::optional<uint32_t>, Offsets>>;
+  bool has_raw() const { return !raw_.empty(); }
+  bool has_normalized() const { return !normalized_.empty(); }
+  Pieces find_raw(std::string_view s) const { return raw_.find(s, *this); }
+  Pieces find_normalized(std::string_view s) const { return normalized_.find(s, *this); }
+
  private:
   // A byte trie with leftmost-longest search.
   struct Matcher {
@@ -49,7 +57,8 @@ class AddedVocabulary {
     bool first[256] = {};
     void add(const std::string& s, uint32_t id);
     // (token id or none, byte range) pieces covering s
-    std::vector<std::pair<std::optional<uint32_t>, Offsets>> find(const std::string& s, const AddedVocabulary& v) const;
+    std::vector<std::pair<std::optional<uint32_t>, Offsets>> find(std::string_view s, const AddedVocabulary& v) const;
+    bool empty() const { return ids.empty(); }
   };
   std::vector<Split> split_with(NormalizedString&& s, const Matcher& m) const;
 

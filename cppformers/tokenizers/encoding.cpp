@@ -115,8 +115,11 @@ void Encoding::merge_with(Encoding pair, bool growing_offsets) {
 }
 
 Encoding Encoding::merge(std::vector<Encoding> encodings, bool growing_offsets) {
-  Encoding e;
-  for (auto& sub : encodings) e.merge_with(std::move(sub), growing_offsets);
+  // Merging into an empty encoding yields the other one unchanged (overflowing parts included):
+  // start from the first instead of copying it.
+  if (encodings.empty()) return Encoding();
+  Encoding e = std::move(encodings[0]);
+  for (size_t i = 1; i < encodings.size(); ++i) e.merge_with(std::move(encodings[i]), growing_offsets);
   return e;
 }
 

@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cppformers/core/error.hpp"
 
@@ -84,6 +86,44 @@ inline std::string type_of(const json& obj, const std::string& where) {
 }
 
 }  // namespace jsonutil
+
+// The two large fields of a BPE/WordPiece/WordLevel model (vocab object, merges array), read by
+// the streaming loader (Tokenizer::from_json_string) straight into flat vectors instead of a JSON
+// tree. While a ScopedLargeFields is alive on this thread, the model whose JSON node is `model`
+// takes its vocab / merges from here (the JSON holds empty placeholders).
+struct LargeFields {
+  const json* model = nullptr;
+  bool has_vocab = false, has_merges = false;
+  std::vector<std::pair<std::string, uint64_t>> vocab;  // in file order
+  struct Merge {
+    std::string a, b;  // pair form; string form: the whole "a b" in a
+    bool pair;
+  };
+  std::vector<Merge> merges;
+
+  static const LargeFields* current(const json& model) {
+    const LargeFields* f = current_ref();
+    return f && f->model == &model ? f : nullptr;
+  }
+  static const LargeFields*& current_ref() {
+    thread_local const LargeFields* f = nullptr;
+    return f;
+  }
+};
+
+struct ScopedLargeFields {
+  explicit ScopedLargeFields(const LargeFields* f) : prev_(LargeFields::current_ref()) { LargeFields::current_ref() = f; }
+  ~ScopedLargeFields() { LargeFields::current_ref() = prev_; }
+  ScopedLargeFields(const ScopedLargeFields&) = delete;
+  ScopedLargeFields& operator=(const ScopedLargeFields&) = delete;
+
+ private:
+  const LargeFields* prev_;
+};
+
+// Thrown by a model built from LargeFields that the streamed form cannot represent exactly as
+// the JSON tree would (duplicate keys or ids): the loader then parses the file into a tree.
+struct NeedsTreeParse {};
 
 // A registry of component constructors keyed by the `type` field of their JSON.
 template <typename Base>

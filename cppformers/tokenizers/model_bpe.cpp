@@ -1,17 +1,190 @@
 #include "cppformers/tokenizers/model_bpe.hpp"
 #include "cppformers/tokenizers/model_simple.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <queue>
 
+#include "cppformers/tokenizers/byte_level.hpp"
 #include "cppformers/tokenizers/unicode.hpp"
 
 namespace cppformers::tokenizers {
 
 using namespace jsonutil;
 
+namespace {
+
+std::atomic<uint64_t> g_next_uid{1};
+
+// A per-thread word -> tokens cache: open addressing over flat arenas (no allocation per entry,
+// one probe for most lookups). A thread keeps a few (one per model and key kind it used last);
+// each holds at most kCapacity words and is emptied when full. Entries are results of a pure
+// function of the word, so the cache never changes what is returned.
+class WordCache {
+ public:
+  static constexpr size_t kCapacity = 1 << 14;
+  static constexpr size_t kMaxArenaBytes = 4 << 20;
+  uint64_t owner = 0;
+
+  void clear() {
+    if (count_ == 0) return;
+    slots_.assign(slots_.size(), Slot{});
+    keys_.clear();
+    values_.clear();
+    count_ = 0;
+  }
+  // The cached tokens of `word`, or nullptr.
+  const SubToken* find(std::string_view word, uint64_t h, size_t* n) const {
+    if (slots_.empty()) return nullptr;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.hash == 0) return nullptr;
+      if (s.hash == h && s.key_len == word.size() && std::memcmp(keys_.data() + s.key_off, word.data(), word.size()) == 0) {
+        *n = s.value_len;
+        return values_.data() + s.value_off;
+      }
+    }
+  }
+  void insert(std::string_view word, uint64_t h, const SubToken* tokens, size_t n) {
+    if (slots_.empty()) slots_.assign(2 * kCapacity, Slot{});
+    if (count_ >= kCapacity || keys_.size() > kMaxArenaBytes) clear();
+    size_t mask = slots_.size() - 1;
+    size_t i = h & mask;
+    while (slots_[i].hash != 0) i = (i + 1) & mask;
+    slots_[i] = {h, static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(word.size()),
+                 static_cast<uint32_t>(values_.size()), static_cast<uint32_t>(n)};
+    keys_.append(word);
+    values_.insert(values_.end(), tokens, tokens + n);
+    ++count_;
+  }
+  static uint64_t hash(std::string_view s) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t v;
+      std::memcpy(&v, s.data() + i, 8);
+      h = (h ^ v) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+    }
+    uint64_t v = 0;
+    std::memcpy(&v, s.data() + i, s.size() - i);
+    h = (h ^ v) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 29;
+    return h | 1;  // 0 marks an empty slot
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t key_off = 0, key_len = 0, value_off = 0, value_len = 0;
+  };
+  std::vector<Slot> slots_;
+  std::string keys_;
+  std::vector<SubToken> values_;
+  size_t count_ = 0;
+};
+
+WordCache& thread_cache(uint64_t owner) {
+  constexpr size_t kSlots = 4;
+  thread_local std::array<WordCache, kSlots> caches;
+  thread_local size_t next = 0;
+  for (auto& c : caches)
+    if (c.owner == owner) return c;
+  WordCache& c = caches[next++ % kSlots];
+  c.owner = owner;
+  c.clear();
+  return c;
+}
+
+// Longer words are not cached (Rust caches words under 256 bytes; long runs such as "-----" or
+// base64 are frequent enough in real text to be worth more).
+constexpr size_t kMaxCachedWord = 2048;
+
+}  // namespace
+
+uint64_t Vocab::hash(std::string_view s) {
+  uint64_t h = 0xCBF29CE484222325ull ^ (s.size() * 0x9E3779B97F4A7C15ull);
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t v;
+    std::memcpy(&v, s.data() + i, 8);
+    h = (h ^ v) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  uint64_t v = 0;
+  std::memcpy(&v, s.data() + i, s.size() - i);
+  h = (h ^ v) * 0xC4CEB9FE1A85EC53ull;
+  return h ^ (h >> 29);
+}
+
+void Vocab::reserve(size_t n) {
+  entries_.reserve(n);
+  size_t want = 16;
+  while (want < 2 * n) want <<= 1;
+  if (want > slots_.size()) rehash(want);
+}
+
+void Vocab::rehash(size_t slots) {
+  slots_.assign(slots, 0);
+  size_t mask = slots - 1;
+  for (size_t k = 0; k < entries_.size(); ++k) {
+    uint64_t h = hash(entries_[k].first);
+    size_t i = h & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = (h & 0xFFFFFFFF00000000ull) | (k + 1);
+  }
+}
+
+const Vocab::Entry* Vocab::find(std::string_view key) const {
+  if (slots_.empty()) return nullptr;
+  uint64_t h = hash(key);
+  size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    uint64_t sl = slots_[i];
+    if (sl == 0) return nullptr;
+    if ((sl >> 32) == (h >> 32)) {
+      const Entry& e = entries_[(sl & 0xFFFFFFFFull) - 1];
+      if (e.first == key) return &e;
+    }
+  }
+}
+
+std::pair<Vocab::Entry*, bool> Vocab::emplace(std::string_view key, uint32_t id) {
+  if (const Entry* e = find(key)) return {const_cast<Entry*>(e), false};
+  if (2 * (entries_.size() + 1) > slots_.size()) rehash(std::max<size_t>(16, slots_.size() * 2));
+  entries_.push_back({std::string(key), id});
+  uint64_t h = hash(key);
+  size_t mask = slots_.size() - 1;
+  size_t i = h & mask;
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = (h & 0xFFFFFFFF00000000ull) | entries_.size();
+  return {&entries_.back(), true};
+}
+
+// Ids index dense tables: a vocabulary may leave gaps, but not billions of them (a fuzzed file
+// with one id near 2^32 would otherwise allocate that many entries).
+static uint64_t max_vocab_id(size_t n_tokens) { return static_cast<uint64_t>(n_tokens) + (1u << 20); }
+
 Vocab parse_vocab_map(const json& j, const std::string& where, std::vector<std::string>& vocab_r,
                          std::vector<bool>& has_id) {
+  if (const LargeFields* lf = LargeFields::current(j); lf && lf->has_vocab) {
+    Vocab vocab;
+    vocab.reserve(lf->vocab.size());
+    for (const auto& [key, id] : lf->vocab) {
+      if (id >= max_vocab_id(lf->vocab.size())) fail(where + ".vocab[\"" + key + "\"]", "id " + std::to_string(id) + " out of range");
+      if (vocab_r.size() <= id) {
+        vocab_r.resize(id + 1);
+        has_id.resize(id + 1, false);
+      }
+      // Duplicate keys or ids: the tree parse decides which one wins, as before.
+      if (has_id[id] || !vocab.emplace(key, static_cast<uint32_t>(id)).second) throw NeedsTreeParse{};
+      vocab_r[id] = key;
+      has_id[id] = true;
+    }
+    return vocab;
+  }
   const json& v = get_object(j, "vocab", where);
   Vocab vocab;
   vocab.reserve(v.size());
@@ -19,7 +192,7 @@ Vocab parse_vocab_map(const json& j, const std::string& where, std::vector<std::
     if (!it.value().is_number_unsigned() && !(it.value().is_number_integer() && it.value().get<int64_t>() >= 0))
       fail(where + ".vocab[\"" + it.key() + "\"]", std::string("expected a non-negative integer id, got ") + it.value().type_name());
     uint64_t id = it.value().get<uint64_t>();
-    if (id > 0xFFFFFFF0ull) fail(where + ".vocab[\"" + it.key() + "\"]", "id out of range");
+    if (id >= max_vocab_id(v.size())) fail(where + ".vocab[\"" + it.key() + "\"]", "id " + std::to_string(id) + " out of range");
     vocab[it.key()] = static_cast<uint32_t>(id);
     if (vocab_r.size() <= id) {
       vocab_r.resize(id + 1);
@@ -31,8 +204,13 @@ Vocab parse_vocab_map(const json& j, const std::string& where, std::vector<std::
   return vocab;
 }
 
-BPE::BPE(const json& j, const std::string& where) {
+BPE::BPE(const json& j, const std::string& where) : uid_(g_next_uid.fetch_add(1)) {
   vocab_ = parse_vocab_map(j, where, vocab_r_, has_id_);
+  token_spans_.resize(vocab_r_.size());
+  for (size_t id = 0; id < vocab_r_.size(); ++id) {
+    token_spans_[id] = (static_cast<uint64_t>(token_arena_.size()) << 32) | vocab_r_[id].size();
+    token_arena_ += vocab_r_[id];
+  }
   if (find(j, "unk_token")) unk_token_ = get_string(j, "unk_token", where);
   if (find(j, "continuing_subword_prefix")) {
     prefix_ = get_string(j, "continuing_subword_prefix", where);
@@ -56,20 +234,33 @@ BPE::BPE(const json& j, const std::string& where) {
   const json* m = find(j, "merges");
   if (m && !m->is_array()) fail(where + ".merges", std::string("expected an array, got ") + m->type_name());
   size_t prefix_len = has_prefix_ ? prefix_.size() : 0;
+  const LargeFields* lf = LargeFields::current(j);
+  if (lf && !lf->has_merges) lf = nullptr;
   if (m) {
-    merges_.reserve(m->size());
+    size_t count = lf ? lf->merges.size() : m->size();
+    merges_init(count);
     std::string merged;
-    for (size_t i = 0; i < m->size(); ++i) {
-      const json& e = (*m)[i];
+    for (size_t i = 0; i < count; ++i) {
       auto w = [&] { return where + ".merges[" + std::to_string(i) + "]"; };
       std::string_view a, b;
-      if (e.is_string()) {
+      if (lf) {
+        const LargeFields::Merge& pm = lf->merges[i];
+        if (pm.pair) {
+          a = pm.a;
+          b = pm.b;
+        } else {
+          size_t sp = pm.a.find(' ');
+          if (sp == std::string::npos) fail(w(), "expected \"a b\" (two tokens separated by a space), got '" + pm.a + "'");
+          a = std::string_view(pm.a).substr(0, sp);
+          b = std::string_view(pm.a).substr(sp + 1);
+        }
+      } else if (const json& e = (*m)[i]; e.is_string()) {
         const std::string& s = e.get_ref<const std::string&>();
         size_t sp = s.find(' ');
         if (sp == std::string::npos) fail(w(), "expected \"a b\" (two tokens separated by a space), got '" + s + "'");
         a = std::string_view(s).substr(0, sp);
         b = std::string_view(s).substr(sp + 1);
-      } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
+      } else if (const json& e = (*m)[i]; e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
         a = e[0].get_ref<const std::string&>();
         b = e[1].get_ref<const std::string&>();
       } else {
@@ -84,7 +275,7 @@ BPE::BPE(const json& j, const std::string& where) {
       merged.append(b.substr(prefix_len));
       auto im = vocab_.find(merged);
       if (im == vocab_.end()) fail(w(), "merged token '" + merged + "' is not in the vocabulary");
-      merges_[(static_cast<uint64_t>(ia->second) << 32) | ib->second] = {static_cast<uint32_t>(i), im->second};
+      merges_put((static_cast<uint64_t>(ia->second) << 32) | ib->second, static_cast<uint32_t>(i), im->second);
     }
   }
 }
@@ -100,11 +291,48 @@ std::optional<std::string> BPE::id_to_token(uint32_t id) const {
   return std::nullopt;
 }
 
+static inline size_t merge_slot(uint64_t key, int shift) { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift); }
+
+void BPE::merges_init(size_t n) {
+  size_t cap = 16;
+  int bits = 4;
+  while (cap < 2 * n + 16) {
+    cap <<= 1;
+    ++bits;
+  }
+  merges_.assign(cap, MergeEntry{kNoKey, 0, 0});
+  merges_shift_ = 64 - bits;
+}
+
+void BPE::merges_put(uint64_t key, uint32_t rank, uint32_t new_id) {
+  size_t mask = merges_.size() - 1;
+  for (size_t i = merge_slot(key, merges_shift_);; i = (i + 1) & mask) {
+    MergeEntry& e = merges_[i];
+    if (e.key == kNoKey) {
+      e = {key, rank, new_id};
+      ++merges_count_;
+      return;
+    }
+    if (e.key == key) {  // a repeated merge: the last one wins, as in the Rust map
+      e.rank = rank;
+      e.new_id = new_id;
+      return;
+    }
+  }
+}
+
 const uint32_t* BPE::find_merge(uint32_t a, uint32_t b, uint32_t* rank) const {
-  auto it = merges_.find((static_cast<uint64_t>(a) << 32) | b);
-  if (it == merges_.end()) return nullptr;
-  *rank = it->second.first;
-  return &it->second.second;
+  if (merges_.empty()) return nullptr;
+  uint64_t key = (static_cast<uint64_t>(a) << 32) | b;
+  size_t mask = merges_.size() - 1;
+  for (size_t i = merge_slot(key, merges_shift_);; i = (i + 1) & mask) {
+    const MergeEntry& e = merges_[i];
+    if (e.key == key) {
+      *rank = e.rank;
+      return &e.new_id;
+    }
+    if (e.key == kNoKey) return nullptr;
+  }
 }
 
 BPE::Word BPE::merge_word(const std::string& w) const {
@@ -205,36 +433,69 @@ void BPE::merge_all(std::vector<Symbol>& symbols) const {
   }
 }
 
-std::vector<Token> BPE::to_tokens(const Word& w) const {
-  std::vector<Token> out;
-  out.reserve(w.size());
-  size_t off = 0;
-  for (auto [id, len] : w) {
-    out.push_back({id, id < vocab_r_.size() ? vocab_r_[id] : std::string(), {off, off + len}});
-    off += len;
-  }
-  return out;
-}
-
 std::vector<Token> BPE::tokenize(const std::string& word) const {
   if (word.empty()) return {};
   if (ignore_merges_) {
     auto it = vocab_.find(word);
     if (it != vocab_.end()) return {Token{it->second, word, {0, word.size()}}};
   }
-  Shard& shard = cache_[std::hash<std::string>{}(word) % kShards];
-  {
-    std::lock_guard<std::mutex> lock(shard.mu);
-    auto it = shard.map.find(word);
-    if (it != shard.map.end()) return to_tokens(it->second);
+  WordCache& cache = thread_cache(uid_ * 2);
+  uint64_t h = WordCache::hash(word);
+  std::vector<Token> out;
+  auto emit = [&](const SubToken* w, size_t n) {
+    out.reserve(n);
+    size_t off = 0;
+    for (size_t i = 0; i < n; ++i) {
+      auto [id, len] = w[i];
+      out.push_back({id, id < vocab_r_.size() ? vocab_r_[id] : std::string(), {off, off + len}});
+      off += len;
+    }
+  };
+  size_t n = 0;
+  if (const SubToken* hit = cache.find(word, h, &n)) {
+    emit(hit, n);
+    return out;
   }
-  Word w = merge_word(word);
-  auto out = to_tokens(w);
-  if (word.size() < 256) {
-    std::lock_guard<std::mutex> lock(shard.mu);
-    if (shard.map.size() < kCacheCapacity / kShards * 4) shard.map.emplace(word, std::move(w));
-  }
+  std::vector<SubToken> w;
+  for (auto [id, len] : merge_word(word)) w.push_back({id, static_cast<uint32_t>(len)});
+  emit(w.data(), w.size());
+  if (word.size() < kMaxCachedWord) cache.insert(word, h, w.data(), w.size());
   return out;
+}
+
+void BPE::tokenize_byte_level(std::string_view bytes, std::vector<SubToken>& out) const {
+  if (bytes.empty()) return;
+  WordCache& cache = thread_cache(uid_ * 2 + 1);
+  uint64_t h = WordCache::hash(bytes);
+  size_t n = 0;
+  if (const SubToken* hit = cache.find(bytes, h, &n)) {
+    out.insert(out.end(), hit, hit + n);
+    return;
+  }
+  // Miss: map to the byte-level alphabet and run the general path; then count mapped chars
+  // (one per byte) to get the lengths in bytes.
+  std::string mapped;
+  mapped.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) unicode::append_utf8(mapped, byte_level::byte_to_char(b));
+  std::vector<SubToken> w;
+  bool whole = false;
+  if (ignore_merges_) {
+    auto v = vocab_.find(std::string_view(mapped));
+    if (v != vocab_.end()) {
+      w.push_back({v->second, static_cast<uint32_t>(bytes.size())});
+      whole = true;
+    }
+  }
+  if (!whole) {
+    size_t pos = 0;
+    for (auto [id, len] : merge_word(mapped)) {
+      uint32_t n = static_cast<uint32_t>(unicode::count_chars(std::string_view(mapped).substr(pos, len)));
+      pos += len;
+      w.push_back({id, n});
+    }
+  }
+  out.insert(out.end(), w.begin(), w.end());
+  if (bytes.size() < kMaxCachedWord) cache.insert(bytes, h, w.data(), w.size());
 }
 
 }  // namespace cppformers::tokenizers

@@ -36,7 +36,7 @@ class BertPreTokenizer : public PreTokenizer {
   }
 };
 
-const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+const char* kGpt2Pattern = kByteLevelPattern;
 
 class ByteLevel : public PreTokenizer {
  public:

@@ -171,8 +171,13 @@ struct MatchData {
 }  // namespace
 
 std::vector<std::pair<size_t, size_t>> Regex::find_all(std::string_view text) const {
-  thread_local MatchData tl;
   std::vector<std::pair<size_t, size_t>> out;
+  find_all(text, out);
+  return out;
+}
+
+void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& out) const {
+  thread_local MatchData tl;
   auto* code = static_cast<pcre2_code*>(code_);
   size_t pos = 0;
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
@@ -191,7 +196,6 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(std::string_view text) co
       pos = e;
     }
   }
-  return out;
 }
 
 std::string Regex::escape(std::string_view literal) {

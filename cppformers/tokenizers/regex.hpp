@@ -20,6 +20,8 @@ class Regex {
   // All non-overlapping matches, left to right, as byte ranges. Empty matches are reported and
   // the search then moves on by one character.
   std::vector<std::pair<size_t, size_t>> find_all(std::string_view text) const;
+  // The same, appended to `out` (no allocation once `out` has grown).
+  void find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& out) const;
   const std::string& pattern() const { return pattern_; }
 
   static std::string escape(std::string_view literal);

@@ -1,5 +1,10 @@
 #include "cppformers/tokenizers/tokenizer.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -55,22 +60,213 @@ PaddingParams parse_padding(const json& j, const std::string& where) {
   return p;
 }
 
-Tokenizer Tokenizer::from_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IOError(path + ": cannot open tokenizer file");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return from_json_string(ss.str(), path);
-}
+namespace {
 
-Tokenizer Tokenizer::from_json_string(const std::string& contents, const std::string& name) {
+// SAX handler: a JSON tree of everything except model.vocab (an object) and model.merges (an
+// array), which go to LargeFields as they are read. Anything unexpected inside those two (a
+// non-integer id, a malformed merge, a repeated key) stops the parse: the caller then builds the
+// whole tree, whose checks report the problem exactly as before.
+class StreamingHandler : public nlohmann::json_sax<json> {
+ public:
+  StreamingHandler(json& root, LargeFields& large) : dom_(root, true), large_(large) {}
+  bool aborted() const { return aborted_; }
+
+  bool null() override { return in_large() ? abort() : dom_.null(); }
+  bool boolean(bool v) override { return in_large() ? abort() : dom_.boolean(v); }
+  bool number_integer(number_integer_t v) override {
+    if (!in_large()) return dom_.number_integer(v);
+    if (mode_ != Mode::Vocab || v < 0) return abort();
+    return vocab_value(static_cast<uint64_t>(v));
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (!in_large()) return dom_.number_unsigned(v);
+    if (mode_ != Mode::Vocab) return abort();
+    return vocab_value(v);
+  }
+  bool number_float(number_float_t v, const string_t& s) override { return in_large() ? abort() : dom_.number_float(v, s); }
+  bool binary(binary_t& b) override { return in_large() ? abort() : dom_.binary(b); }
+  bool string(string_t& v) override {
+    if (!in_large()) return dom_.string(v);
+    if (mode_ != Mode::Merges) return abort();
+    if (large_depth_ == 1) {
+      large_.merges.push_back({std::move(v), {}, false});
+    } else {  // inside a [a, b] pair
+      if (pair_n_ == 0) pair_a_ = std::move(v);
+      else if (pair_n_ == 1) pair_b_ = std::move(v);
+      else return abort();
+      ++pair_n_;
+    }
+    return true;
+  }
+  bool start_object(std::size_t n) override {
+    if (in_large()) return abort();
+    if (depth_ == 2 && in_model_ && last_key_ == "vocab") {
+      if (large_.has_vocab) return abort();
+      large_.has_vocab = true;
+      mode_ = Mode::Vocab;
+      large_depth_ = 1;
+      ++depth_;
+      return dom_.start_object(0) && dom_.end_object();  // an empty placeholder
+    }
+    in_model_next_ = depth_ == 1 && last_key_ == "model";
+    ++depth_;
+    if (depth_ == 2) in_model_ = in_model_next_;
+    return dom_.start_object(n);
+  }
+  bool key(string_t& k) override {
+    if (in_large()) {
+      if (mode_ != Mode::Vocab || large_depth_ != 1) return abort();
+      pending_key_ = std::move(k);
+      return true;
+    }
+    if (depth_ <= 2) last_key_ = k;
+    return dom_.key(k);
+  }
+  bool end_object() override {
+    if (in_large()) {
+      if (mode_ != Mode::Vocab || large_depth_ != 1) return abort();
+      mode_ = Mode::None;
+      --depth_;
+      return true;
+    }
+    if (depth_ == 2) in_model_ = false;
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) override {
+    if (in_large()) {
+      if (mode_ != Mode::Merges || large_depth_ != 1) return abort();
+      large_depth_ = 2;
+      pair_n_ = 0;
+      return true;
+    }
+    if (depth_ == 2 && in_model_ && last_key_ == "merges") {
+      if (large_.has_merges) return abort();
+      large_.has_merges = true;
+      mode_ = Mode::Merges;
+      large_depth_ = 1;
+      ++depth_;
+      return dom_.start_array(0) && dom_.end_array();
+    }
+    ++depth_;
+    return dom_.start_array(n);
+  }
+  bool end_array() override {
+    if (in_large()) {
+      if (mode_ != Mode::Merges) return abort();
+      if (large_depth_ == 2) {
+        if (pair_n_ != 2) return abort();
+        large_.merges.push_back({std::move(pair_a_), std::move(pair_b_), true});
+        large_depth_ = 1;
+        return true;
+      }
+      mode_ = Mode::None;
+      --depth_;
+      return true;
+    }
+    --depth_;
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    error_ = e.what();
+    return false;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  enum class Mode { None, Vocab, Merges };
+  bool in_large() const { return mode_ != Mode::None; }
+  bool abort() {
+    aborted_ = true;
+    return false;
+  }
+  bool vocab_value(uint64_t v) {
+    if (large_depth_ != 1) return abort();
+    large_.vocab.emplace_back(std::move(pending_key_), v);
+    return true;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  LargeFields& large_;
+  Mode mode_ = Mode::None;
+  int depth_ = 0, large_depth_ = 0, pair_n_ = 0;
+  bool in_model_ = false, in_model_next_ = false, aborted_ = false;
+  std::string last_key_, pending_key_, pair_a_, pair_b_, error_;
+};
+
+// The file's bytes: mapped and pre-faulted (much cheaper than faulting in a fresh buffer page by
+// page), or read through a stream when mapping is not possible.
+struct FileBytes {
+  const char* data = nullptr;
+  size_t size = 0;
+  void* map = nullptr;
+  std::string fallback;
+  explicit FileBytes(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw IOError(path + ": cannot open tokenizer file");
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (m != MAP_FAILED) {
+        map = m;
+        data = static_cast<const char*>(m);
+        size = static_cast<size_t>(st.st_size);
+      }
+    }
+    ::close(fd);
+    if (!map) {
+      std::ifstream f(path, std::ios::binary);
+      if (!f) throw IOError(path + ": cannot open tokenizer file");
+      std::stringstream ss;
+      ss << f.rdbuf();
+      fallback = ss.str();
+      data = fallback.data();
+      size = fallback.size();
+    }
+  }
+  ~FileBytes() {
+    if (map) ::munmap(map, size);
+  }
+  FileBytes(const FileBytes&) = delete;
+  FileBytes& operator=(const FileBytes&) = delete;
+};
+
+Tokenizer parse_and_build(const char* data, size_t size, const std::string& name) {
+  // Streaming first; the tree parse when the streamed form does not apply.
+  try {
+    json root;
+    LargeFields large;
+    StreamingHandler h(root, large);
+    bool ok = json::sax_parse(data, data + size, &h);
+    if (ok && !h.aborted()) {
+      const json* model = root.is_object() ? jsonutil::find(root, "model") : nullptr;
+      large.model = model;
+      ScopedLargeFields scope(model ? &large : nullptr);
+      return Tokenizer::from_json(root, name);
+    }
+    if (!h.aborted()) throw FormatError(name + ": invalid JSON: " + h.error());
+  } catch (const nlohmann::detail::exception& e) {
+    throw FormatError(name + ": invalid JSON: " + e.what());
+  } catch (const NeedsTreeParse&) {
+  }
   json j;
   try {
-    j = json::parse(contents);
+    j = json::parse(data, data + size);
   } catch (const json::parse_error& e) {
     throw FormatError(name + ": invalid JSON: " + e.what());
   }
-  return from_json(j, name);
+  return Tokenizer::from_json(j, name);
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_file(const std::string& path) {
+  FileBytes bytes(path);
+  return parse_and_build(bytes.data, bytes.size, path);
+}
+
+Tokenizer Tokenizer::from_json_string(const std::string& contents, const std::string& name) {
+  return parse_and_build(contents.data(), contents.size(), name);
 }
 
 Tokenizer Tokenizer::from_json(const json& j, const std::string& name) {
@@ -104,6 +300,7 @@ Tokenizer Tokenizer::from_json(const json& j, const std::string& name) {
     }
   }
   t.added_.build(std::move(added), *t.model_, t.normalizer_.get());
+  t.fast_ = FastPath::create(j, *t.model_);
   return t;
 }
 
@@ -114,6 +311,10 @@ static void check_utf8(const std::string& s) {
 
 Encoding Tokenizer::encode_single(const std::string& text, uint32_t type_id) const {
   check_utf8(text);
+  if (fast_ && fast_enabled_) {
+    Encoding e;
+    if (fast_->encode(text, type_id, added_, e)) return e;
+  }
   PreTokenizedString p = added_.extract_and_normalize(normalizer_.get(), text);
   if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(p);
   p.tokenize([&](const std::string& w) { return model_->tokenize(w); });

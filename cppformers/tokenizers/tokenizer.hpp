@@ -12,6 +12,7 @@
 #include "cppformers/tokenizers/added_vocabulary.hpp"
 #include "cppformers/tokenizers/decoders.hpp"
 #include "cppformers/tokenizers/encoding.hpp"
+#include "cppformers/tokenizers/fast_path.hpp"
 #include "cppformers/tokenizers/models.hpp"
 #include "cppformers/tokenizers/normalizers.hpp"
 #include "cppformers/tokenizers/post_processors.hpp"
@@ -69,6 +70,11 @@ class Tokenizer {
 
   bool has_decoder() const { return decoder_ != nullptr; }
 
+  // Whether this tokenizer's pipeline has the byte-level BPE fast path (see fast_path.hpp), and
+  // switching it off (for tests comparing it with the general pipeline).
+  bool has_fast_path() const { return fast_ != nullptr; }
+  void set_fast_path_enabled(bool on) { fast_enabled_ = on; }
+
  private:
   Tokenizer();
   Encoding encode_single(const std::string& text, uint32_t type_id) const;
@@ -81,6 +87,8 @@ class Tokenizer {
   std::unique_ptr<PostProcessor> post_processor_;
   std::unique_ptr<Decoder> decoder_;
   AddedVocabulary added_;
+  std::unique_ptr<FastPath> fast_;
+  bool fast_enabled_ = true;
   std::optional<TruncationParams> truncation_;
   std::optional<PaddingParams> padding_;
 };

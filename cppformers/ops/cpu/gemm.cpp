@@ -13,11 +13,31 @@ namespace {
 
 using Key = std::vector<int64_t>;
 
+struct Primitive {
+  dnnl::matmul prim;
+  dnnl::memory::desc weights;  // the layout the primitive reads B in
+};
+
+// A constant B repacked into a primitive's preferred layout; valid while `owner` lives.
+struct Packed {
+  std::weak_ptr<const void> owner;
+  dnnl::memory::desc desc;
+  dnnl::memory mem;
+  size_t bytes;
+};
+
 struct Engine {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mu;
-  std::map<Key, dnnl::matmul> cache;  // one primitive per shape/stride/epilogue pattern
+  std::map<Key, Primitive> cache;  // one primitive per shape/stride/epilogue pattern
+  std::multimap<const float*, Packed> packed;
+  size_t packed_bytes = 0;
 };
+
+// Repacking pays off once the product has enough rows to amortise nothing per call; below this
+// (e.g. one-token decoding) B is read in place and no copy is kept.
+constexpr int64_t kPackMinRows = 16;
+constexpr size_t kPackMaxBytes = size_t(8) << 30;
 
 Engine& engine() {
   static Engine* e = new Engine();  // never destroyed: primitives may be used during exit
@@ -36,6 +56,19 @@ dnnl::algorithm eltwise_alg(Activation a) {
 }
 
 }  // namespace
+
+size_t packed_weight_bytes() {
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mu);
+  return e.packed_bytes;
+}
+
+void clear_packed_weights() {
+  Engine& e = engine();
+  std::lock_guard<std::mutex> lock(e.mu);
+  e.packed.clear();
+  e.packed_bytes = 0;
+}
 
 void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, const MatrixView& A,
           const MatrixView& B, float* C, const std::vector<int64_t>& c_strides, const Epilogue& ep) {
@@ -98,6 +131,8 @@ void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, co
   key.push_back(int64_t(ep.activation));
   key.push_back(ep.residual != nullptr);
   key.push_back(int64_t(nd));
+  const bool pack = B.constant_owner && nb == 0 && M >= kPackMinRows;
+  key.push_back(pack);
 
   Engine& e = engine();
   dnnl::memory::desc a_md(a_dims, dt::f32, a_str), b_md(b_dims, dt::f32, b_str), c_md(c_dims, dt::f32, c_str);
@@ -106,6 +141,7 @@ void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, co
   bias_str[nd - 1] = 1;
   dnnl::memory::desc bias_md(bias_dims, dt::f32, bias_str), res_md(c_dims, dt::f32, r_str);
   dnnl::matmul prim;
+  dnnl::memory b_mem;
   {
     std::lock_guard<std::mutex> lock(e.mu);
     auto it = e.cache.find(key);
@@ -115,17 +151,45 @@ void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, co
       if (ep.residual) po.append_binary(dnnl::algorithm::binary_add, res_md);
       dnnl::primitive_attr attr;
       attr.set_post_ops(po);
-      auto desc = ep.bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
+      const dnnl::memory::desc w_md = pack ? dnnl::memory::desc(b_dims, dt::f32, dnnl::memory::format_tag::any) : b_md;
+      auto desc = ep.bias ? dnnl::matmul::desc(a_md, w_md, bias_md, c_md) : dnnl::matmul::desc(a_md, w_md, c_md);
       dnnl::matmul::primitive_desc pd(desc, attr, e.engine);
       if (e.cache.size() > 4096) e.cache.clear();
-      it = e.cache.emplace(key, dnnl::matmul(pd)).first;
+      it = e.cache.emplace(key, Primitive{dnnl::matmul(pd), pd.weights_desc()}).first;
     }
-    prim = it->second;
+    prim = it->second.prim;
+    if (pack) {  // find (or make) B repacked into the layout this primitive reads
+      const dnnl::memory::desc& want = it->second.weights;
+      auto range = e.packed.equal_range(B.data);
+      for (auto p = range.first; p != range.second;) {
+        if (p->second.owner.expired()) {  // its weights are gone; the address may be reused
+          e.packed_bytes -= p->second.bytes;
+          p = e.packed.erase(p);
+          continue;
+        }
+        if (p->second.desc == want && p->second.owner.lock() == B.constant_owner) b_mem = p->second.mem;
+        ++p;
+      }
+      if (!b_mem && e.packed_bytes + want.get_size() <= kPackMaxBytes) {
+        dnnl::memory src(b_md, e.engine, const_cast<float*>(B.data));
+        b_mem = dnnl::memory(want, e.engine);
+        dnnl::stream s(e.engine);
+        dnnl::reorder(src, b_mem).execute(s, src, b_mem);
+        s.wait();
+        e.packed.emplace(B.data, Packed{B.constant_owner, want, b_mem, want.get_size()});
+        e.packed_bytes += want.get_size();
+      }
+    }
+  }
+  if (pack && !b_mem) {  // over the cap: read B in place
+    MatrixView unpacked = B;
+    unpacked.constant_owner = nullptr;
+    return gemm(batch, M, N, K, A, unpacked, C, c_strides, ep);
   }
   thread_local dnnl::stream stream(e.engine);
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, dnnl::memory(a_md, e.engine, const_cast<float*>(A.data))},
-      {DNNL_ARG_WEIGHTS, dnnl::memory(b_md, e.engine, const_cast<float*>(B.data))},
+      {DNNL_ARG_WEIGHTS, b_mem ? b_mem : dnnl::memory(b_md, e.engine, const_cast<float*>(B.data))},
       {DNNL_ARG_DST, dnnl::memory(c_md, e.engine, C)}};
   if (ep.bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias_md, e.engine, const_cast<float*>(ep.bias)));
   if (ep.residual) {

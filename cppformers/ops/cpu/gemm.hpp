@@ -3,6 +3,7 @@
 // on this CPU: bench/gemm_backends.cpp, bench/RESULTS.md). Primitives are cached per shape,
 // layout and epilogue, so steady-state calls only execute.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace cppformers::cpu {
@@ -12,6 +13,9 @@ namespace cppformers::cpu {
 struct MatrixView {
   const float* data;
   std::vector<int64_t> strides;
+  // Set when the data is immutable while this owner lives (read-only weights): gemm may then
+  // keep a copy repacked into the GEMM's preferred layout, reused across calls (B only).
+  std::shared_ptr<const void> constant_owner = nullptr;
 };
 
 enum class Activation { kNone, kGeluErf, kGeluTanh, kRelu, kSilu };
@@ -23,6 +27,10 @@ struct Epilogue {
   Activation activation = Activation::kNone;
   const float* residual = nullptr;
 };
+
+// Bytes held by repacked constant weights (see MatrixView::constant_owner), and dropping them.
+size_t packed_weight_bytes();
+void clear_packed_weights();
 
 // C[b] = epilogue(A[b] (MxK) @ B[b] (KxN)) for every index b of `batch` (shape of the batch
 // dims, possibly empty). C is written through its own strides.

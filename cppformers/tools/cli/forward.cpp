@@ -50,6 +50,7 @@ int run_forward(const ForwardArgs& a) {
   io::StateDict named = a.inputs.empty() ? io::StateDict{{"input_ids", parse_ids(a.input_ids)}} : io::load_file(a.inputs);
   ModelInputs in = ModelInputs::from_tensors(named);
   in.output_hidden_states = in.output_attentions = true;
+  in.return_loss = true;  // CLIP: the contrastive loss, as the goldens record it
   autograd::NoGradGuard no_grad;
   ModelOutput out = model->forward(in);
   io::StateDict result;

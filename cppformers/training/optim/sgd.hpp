@@ -7,27 +7,26 @@
 // skipped (and their momentum buffers left untouched), as torch does.
 #include <vector>
 
-#include "cppformers/core/tensor.hpp"
+#include "cppformers/training/optim/optimizer.hpp"
 
 namespace cppformers::training {
 
-class SGD {
+class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, double lr, double momentum = 0, double weight_decay = 0,
       bool nesterov = false, double dampening = 0);
+  // Several groups, each with its own lr and weight_decay.
+  SGD(std::vector<ParamGroup> groups, double momentum = 0, bool nesterov = false, double dampening = 0);
 
-  void step();
-  // Drops every parameter's gradient (torch's zero_grad(set_to_none=True), its default).
-  void zero_grad();
+  void step() override;
 
-  double lr() const { return lr_; }
-  void set_lr(double lr);  // for schedulers
-  const std::vector<Tensor>& params() const { return params_; }
+  io::StateDict state_tensors() const override;
+  nlohmann::json state_json() const override;
+  void load_state(const io::StateDict& tensors, const nlohmann::json& meta, const std::string& where) override;
 
  private:
-  std::vector<Tensor> params_;
-  std::vector<Tensor> momentum_buffers_;  // undefined until a parameter's first step
-  double lr_, momentum_, weight_decay_, dampening_;
+  std::vector<Tensor> momentum_buffers_;  // flat over params(); undefined until a first step
+  double momentum_, dampening_;
   bool nesterov_;
 };
 

@@ -1,0 +1,43 @@
+#pragma once
+// generate() for decoder-only causal LMs, as transformers 4.45's GenerationMixin.generate:
+// greedy search, multinomial sampling, beam search and beam sampling, with the logits
+// processors a GenerationConfig asks for, stopping criteria (max length, eos, stop strings), a
+// streamer and batched prompts with left padding. Decoding reuses a preallocated KV cache.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cppformers/generation/generation_config.hpp"
+#include "cppformers/generation/logits_process.hpp"
+#include "cppformers/generation/streamers.hpp"
+#include "cppformers/models/pretrained.hpp"
+#include "cppformers/ops/random.hpp"
+
+namespace cppformers {
+
+struct GenerateOptions {
+  BaseStreamer* streamer = nullptr;             // batch size 1, no beams
+  const AutoTokenizer* tokenizer = nullptr;     // needed for stop_strings
+  std::shared_ptr<LogitsProcessorList> logits_processor;  // applied after the built-in processors
+  ops::Generator* generator = nullptr;          // sampling; default: Generator(seed) or the global one
+};
+
+struct GenerateOutput {
+  Sequences sequences;                 // prompt (with its padding) + new tokens, one length for all rows
+  std::vector<float> sequences_scores; // beam search: each returned sequence's score
+  std::vector<Tensor> scores;          // output_scores: each step's processed scores [rows, vocab]
+};
+
+// input_ids [B, L] (left-padded), attention_mask [B, L] (undefined: all ones).
+GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const Tensor& attention_mask,
+                        const GenerationConfig& config, const GenerateOptions& options = {});
+
+// The processors `config` asks for (repetition penalty, n-gram, bad words, min length, ...;
+// then temperature, top-k, top-p, min-p when sampling), in transformers' order.
+LogitsProcessorList make_logits_processors(const GenerationConfig& config, int64_t prompt_length);
+
+// Tokenizes `prompt`, generates, returns the decoded new text (special tokens skipped).
+std::string generate_text(PreTrainedModel& model, const AutoTokenizer& tokenizer, const std::string& prompt,
+                          const GenerationConfig& config, const GenerateOptions& options = {});
+
+}  // namespace cppformers

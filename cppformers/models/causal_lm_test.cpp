@@ -1,0 +1,181 @@
+// Parity with Python transformers 4.45.2 on the decoder-only fixtures (../shared/fixtures/hf):
+// forward outputs (compared where attention_mask == 1), greedy and beam-search generate() ids,
+// KV-cached decoding against full forwards, seeded sampling.
+#include "cppformers/models/causal_lm.hpp"
+
+#include <gtest/gtest.h>
+
+#include "cppformers/auto/auto_model.hpp"
+#include "cppformers/autograd/node.hpp"
+#include "cppformers/generation/utils.hpp"
+#include "cppformers/io/safetensors.hpp"
+#include "cppformers/nn/kv_cache.hpp"
+#include "cppformers/ops/ops.hpp"
+#include "cppformers/testing/fixtures.hpp"
+
+namespace cppformers {
+namespace {
+
+using testing::hf_fixture;
+
+// max |a - b| - (1e-4 + 1e-4 |b|) over the rows [b, s] (or attention query rows) where mask == 1.
+::testing::AssertionResult close_where_attended(const Tensor& ours, const Tensor& gold, const Tensor& mask) {
+  if (ours.shape() != gold.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_str(ours.shape()) << " != " << shape_str(gold.shape());
+  const auto o = ours.to_vector<double>(), g = gold.to_vector<double>();
+  const auto m = mask.to_vector<int64_t>();
+  const int64_t B = mask.size(0), S = mask.size(1);
+  const bool attn = gold.dim() == 4;  // [B, H, S, T]: query rows
+  const int64_t H = attn ? gold.size(1) : 1, inner = attn ? gold.size(3) : gold.numel() / (B * S);
+  double worst = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t s = 0; s < S; ++s) {
+        if (!m[size_t(b * S + s)]) continue;
+        const int64_t base = ((b * H + h) * S + s) * inner;
+        for (int64_t i = 0; i < inner; ++i) {
+          const double d = std::abs(o[size_t(base + i)] - g[size_t(base + i)]) - (1e-4 + 1e-4 * std::abs(g[size_t(base + i)]));
+          if (!(d <= 0)) return ::testing::AssertionFailure() << "mismatch at b" << b << " s" << s << " by " << d;
+          worst = std::max(worst, d);
+        }
+      }
+  return ::testing::AssertionSuccess();
+}
+
+class CausalParity : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CausalParity, ForwardGreedyAndBeamMatchPython) {
+  const std::string dir = hf_fixture(GetParam());
+  const auto meta = testing::golden_json(dir);
+  auto model = AutoModelForCausalLM::from_pretrained(dir);
+  EXPECT_EQ(model->class_name(), meta["hf_class"].get<std::string>());
+  EXPECT_EQ(model->num_parameters(), meta["num_parameters"].get<int64_t>());
+  const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
+  ModelInputs in = ModelInputs::from_tensors(golden);
+  in.output_hidden_states = in.output_attentions = true;
+  autograd::NoGradGuard no_grad;
+  ModelOutput out = model->forward(in);
+  std::map<std::string, Tensor> ours;
+  for (auto& [n, t] : out.named()) ours[n] = t;
+  for (const std::string name : meta["outputs"]) {
+    if (name == "loss") continue;  // left padding: depends on fully masked rows (see the fixtures' README)
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(ours.count(name));
+    EXPECT_TRUE(close_where_attended(ours[name], golden.at(name), in.attention_mask));
+  }
+  // the loss with the padded labels masked out is finite and positive
+  EXPECT_GT(out.loss.item(), 0.0);
+
+  const auto& gen = meta["generation"];
+  GenerationConfig cfg = GenerationConfig::from_pretrained(dir, &model->config());
+  for (const char* mode : {"greedy", "beam"}) {
+    SCOPED_TRACE(mode);
+    GenerationConfig c = cfg;
+    nlohmann::json kw = gen[mode]["kwargs"];
+    kw.erase("cache_implementation");
+    c.update(kw);
+    c.output_scores = true;
+    GenerateOutput g = generate(*model, golden.at("input_ids"), golden.at("attention_mask"), c);
+    EXPECT_EQ(nlohmann::json(g.sequences), gen[mode]["sequences"]);
+    if (std::string(mode) == "beam") {
+      ASSERT_EQ(g.sequences_scores.size(), gen[mode]["sequences_scores"].size());
+      for (size_t i = 0; i < g.sequences_scores.size(); ++i)
+        EXPECT_NEAR(g.sequences_scores[i], gen[mode]["sequences_scores"][i].get<double>(), 1e-4);
+    } else {  // the chosen tokens' scores, step by step
+      const auto& chosen = gen[mode]["chosen_token_scores"];
+      ASSERT_EQ(g.scores.size(), chosen[0].size());
+      const int64_t L = golden.at("input_ids").size(1);
+      for (size_t step = 0; step < g.scores.size(); ++step)
+        for (size_t r = 0; r < g.sequences.size(); ++r) {
+          const int64_t tok = g.sequences[r][size_t(L) + step];
+          const float v = g.scores[step].data<float>()[int64_t(r) * g.scores[step].size(1) + tok];
+          EXPECT_NEAR(v, chosen[r][step].get<double>(), 1e-4 + 1e-4 * std::abs(v));
+        }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, CausalParity,
+                         ::testing::Values("gpt2", "llama", "llama_medium", "mistral", "qwen2", "gemma", "gemma2", "phi3"));
+
+// Prefill part of a left-padded batch, then feed one token at a time through the cache: the
+// logits equal one full forward pass at every attended position.
+class CachedDecoding : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CachedDecoding, StepByStepEqualsFullForward) {
+  const std::string dir = hf_fixture(GetParam());
+  auto model = AutoModelForCausalLM::from_pretrained(dir);
+  const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
+  autograd::NoGradGuard no_grad;
+  ModelInputs full = ModelInputs::from_tensors(golden);
+  full.labels = Tensor();
+  const Tensor ids = full.input_ids, mask = full.attention_mask, pos = full.position_ids;
+  const Tensor want = model->forward(full).logits;
+  const int64_t S = ids.size(1), prefill = 5;
+  nn::KVCache cache(S);
+  std::vector<Tensor> pieces;
+  for (int64_t at = 0; at < S;) {
+    const int64_t n = at == 0 ? prefill : 1;
+    ModelInputs step;
+    step.input_ids = ids.narrow(1, at, n);
+    step.position_ids = pos.narrow(1, at, n);
+    step.attention_mask = mask.narrow(1, 0, at + n);
+    step.past_key_values = &cache;
+    pieces.push_back(model->forward(step).logits);
+    at += n;
+  }
+  EXPECT_EQ(cache.length(0), S);
+  const Tensor got = ops::cat(pieces, 1);
+  EXPECT_TRUE(close_where_attended(got, want, mask));
+  // num_logits_to_keep: only the last position
+  ModelInputs last = ModelInputs::from_tensors(golden);
+  last.labels = Tensor();
+  last.num_logits_to_keep = 1;
+  Tensor l1 = model->forward(last).logits;
+  EXPECT_EQ(l1.shape(), (Shape{ids.size(0), 1, want.size(2)}));
+  EXPECT_TRUE(testing::all_close(l1, want.narrow(1, S - 1, 1).contiguous()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, CachedDecoding, ::testing::Values("gpt2", "llama", "gemma2", "phi3"));
+
+TEST(Generate, SeededSamplingIsReproducibleAndStopsAtEos) {
+  const std::string dir = hf_fixture("llama");
+  auto model = AutoModelForCausalLM::from_pretrained(dir);
+  const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
+  const Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
+  GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());
+  c.update({{"do_sample", true}, {"max_new_tokens", 12}, {"top_k", 20}, {"top_p", 0.9}, {"temperature", 0.8}, {"seed", 5}});
+  const auto a = generate(*model, ids, mask, c).sequences, b = generate(*model, ids, mask, c).sequences;
+  EXPECT_EQ(a, b);
+  c.seed = 6;
+  EXPECT_NE(generate(*model, ids, mask, c).sequences, a);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].size(), size_t(ids.size(1) + 12));
+
+  // greedy with an eos that row 0 produces at its 3rd step: row 0 ends and is padded after it
+  GenerationConfig g = GenerationConfig::from_pretrained(dir, &model->config());
+  g.update({{"max_new_tokens", 16}});
+  const auto greedy = generate(*model, ids, mask, g).sequences;
+  const int64_t L = ids.size(1), eos = greedy[0][size_t(L + 2)];
+  g.eos_token_id = {eos};
+  g.pad_token_id = 0;
+  const auto stopped = generate(*model, ids, mask, g).sequences;
+  EXPECT_EQ(stopped[0][size_t(L + 2)], eos);
+  for (size_t t = size_t(L + 3); t < stopped[0].size(); ++t) EXPECT_EQ(stopped[0][t], 0);
+
+  // num_return_sequences with sampling: rows per prompt
+  c.num_return_sequences = 3;
+  EXPECT_EQ(generate(*model, ids, mask, c).sequences.size(), 6u);
+  // min_new_tokens keeps eos away; bad words are never produced; n-grams never repeat
+  GenerationConfig r = GenerationConfig::from_pretrained(dir, &model->config());
+  r.update({{"max_new_tokens", 10}, {"no_repeat_ngram_size", 2}, {"bad_words_ids", {{greedy[1][size_t(L)]}}}});
+  const auto nr = generate(*model, ids, mask, r).sequences;
+  for (const auto& row : nr) {
+    for (size_t t = size_t(L) - 1; t + 1 < row.size(); ++t)  // each generated bigram is new
+      for (size_t j = 0; j < t; ++j) EXPECT_FALSE(row[j] == row[t] && row[j + 1] == row[t + 1]) << "bigram at " << t;
+    for (size_t t = size_t(L); t < row.size(); ++t) EXPECT_NE(row[t], greedy[1][size_t(L)]);
+  }
+}
+
+}  // namespace
+}  // namespace cppformers

@@ -1,0 +1,57 @@
+#include "cppformers/models/whisper/config.hpp"
+
+#include "cppformers/io/json.hpp"
+#include "cppformers/nn/layers.hpp"
+
+namespace cppformers {
+
+WhisperConfig WhisperConfig::from_json(const nlohmann::json& j, const std::string& file) {
+  WhisperConfig c;
+  c.parse_common(j, file);
+  using io::json_get;
+  c.vocab_size = json_get<int64_t>(j, "vocab_size", c.vocab_size, file);
+  c.num_mel_bins = json_get<int64_t>(j, "num_mel_bins", c.num_mel_bins, file);
+  c.d_model = json_get<int64_t>(j, "d_model", c.d_model, file);
+  c.encoder_layers = json_get<int64_t>(j, "encoder_layers", c.encoder_layers, file);
+  c.decoder_layers = json_get<int64_t>(j, "decoder_layers", c.decoder_layers, file);
+  c.encoder_attention_heads = json_get<int64_t>(j, "encoder_attention_heads", c.encoder_attention_heads, file);
+  c.decoder_attention_heads = json_get<int64_t>(j, "decoder_attention_heads", c.decoder_attention_heads, file);
+  c.encoder_ffn_dim = json_get<int64_t>(j, "encoder_ffn_dim", c.encoder_ffn_dim, file);
+  c.decoder_ffn_dim = json_get<int64_t>(j, "decoder_ffn_dim", c.decoder_ffn_dim, file);
+  c.max_source_positions = json_get<int64_t>(j, "max_source_positions", c.max_source_positions, file);
+  c.max_target_positions = json_get<int64_t>(j, "max_target_positions", c.max_target_positions, file);
+  c.activation_function = json_get<std::string>(j, "activation_function", c.activation_function, file);
+  c.init_std = json_get<double>(j, "init_std", c.init_std, file);
+  c.scale_embedding = json_get<bool>(j, "scale_embedding", c.scale_embedding, file);
+  c.decoder_start_token_id = json_get<int64_t>(j, "decoder_start_token_id", c.decoder_start_token_id, file);
+  if (c.d_model <= 0 || c.encoder_attention_heads <= 0 || c.d_model % c.encoder_attention_heads ||
+      c.decoder_attention_heads <= 0 || c.d_model % c.decoder_attention_heads)
+    throw FormatError(file + ": 'd_model' must be a positive multiple of the attention head counts");
+  if (!nn::is_known_activation(c.activation_function))
+    throw NotSupportedError(file + ": 'activation_function' '" + c.activation_function + "' is not supported");
+  return c;
+}
+
+nlohmann::json WhisperConfig::to_json() const {
+  nlohmann::json j;
+  j["vocab_size"] = vocab_size;
+  j["num_mel_bins"] = num_mel_bins;
+  j["d_model"] = d_model;
+  j["encoder_layers"] = encoder_layers;
+  j["decoder_layers"] = decoder_layers;
+  j["encoder_attention_heads"] = encoder_attention_heads;
+  j["decoder_attention_heads"] = decoder_attention_heads;
+  j["encoder_ffn_dim"] = encoder_ffn_dim;
+  j["decoder_ffn_dim"] = decoder_ffn_dim;
+  j["max_source_positions"] = max_source_positions;
+  j["max_target_positions"] = max_target_positions;
+  j["activation_function"] = activation_function;
+  j["init_std"] = init_std;
+  j["scale_embedding"] = scale_embedding;
+  j["decoder_start_token_id"] = decoder_start_token_id;
+  j["is_encoder_decoder"] = true;
+  write_common(j);
+  return j;
+}
+
+}  // namespace cppformers
