@@ -112,7 +112,8 @@ void PreTrainedModel::init_weights(const std::vector<std::string>& only) {
   for (auto& [name, t] : named_parameters()) {
     if (!want.empty() && !want.count(name)) continue;
     if (t.storage()->read_only()) continue;
-    const bool is_norm = name.find("norm") != std::string::npos || name.find("LayerNorm") != std::string::npos;
+    const bool is_norm = name.find("norm") != std::string::npos || name.find("LayerNorm") != std::string::npos ||
+                         name.find("ln_") != std::string::npos;  // GPT-2: ln_1, ln_2, ln_f
     if (t.dim() == 1) {
       t.fill_(is_norm && ends_with(name, "weight") ? 1.0 : 0.0);
     } else {
