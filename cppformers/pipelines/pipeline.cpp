@@ -29,6 +29,7 @@ const std::vector<TaskEntry>& tasks() {
       {"image-classification", {}, "google/vit-base-patch16-224", pipelines::make_image_classification},
       {"zero-shot-image-classification", {}, "openai/clip-vit-base-patch32", pipelines::make_zero_shot_image_classification},
       {"automatic-speech-recognition", {}, "facebook/wav2vec2-base-960h", pipelines::make_automatic_speech_recognition},
+      {"text-generation", {}, "openai-community/gpt2", pipelines::make_text_generation},
       {"text2text-generation", {}, "google-t5/t5-base", pipelines::make_text2text_generation},
       {"summarization", {}, "sshleifer/distilbart-cnn-12-6", pipelines::make_summarization},
       {"translation", {}, "google-t5/t5-base", pipelines::make_translation},

@@ -18,6 +18,7 @@ std::unique_ptr<Pipeline> make_zero_shot_classification(const std::string& dir, 
 std::unique_ptr<Pipeline> make_image_classification(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_zero_shot_image_classification(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_automatic_speech_recognition(const std::string& dir, const PipelineOptions& o);
+std::unique_ptr<Pipeline> make_text_generation(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_text2text_generation(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_summarization(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_translation(const std::string& dir, const PipelineOptions& o);

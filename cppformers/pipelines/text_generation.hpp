@@ -1,0 +1,27 @@
+#pragma once
+// text-generation, as transformers' TextGenerationPipeline for decoder-only models: prompts
+// (a string or a list) in, {"generated_text"} (or {"generated_token_ids"}) out, one per
+// returned sequence; batches are left-padded with the pad (or eos) token.
+#include "cppformers/generation/generation_config.hpp"
+#include "cppformers/pipelines/pipeline.hpp"
+
+namespace cppformers {
+
+class TextGenerationPipeline : public Pipeline {
+ public:
+  TextGenerationPipeline(std::shared_ptr<PreTrainedModel> model, AutoTokenizer tokenizer, GenerationConfig config,
+                         int64_t batch_size);
+  // The full sequences (prompt, with any left padding of its batch, then the new tokens).
+  std::vector<std::vector<std::vector<int64_t>>> generate_ids(const std::vector<std::string>& prompts,
+                                                              const json& generate_kwargs, int64_t batch_size = 0);
+  // Typed call: the generated text of one prompt (the prompt included unless return_full_text is false).
+  std::string operator()(const std::string& prompt, const json& generate_kwargs = json::object(),
+                         bool return_full_text = true);
+  // pipe(prompt_or_list, return_full_text=True, return_tensors=False, return_text=True,
+  //      clean_up_tokenization_spaces=..., prefix="", batch_size=..., **generate_kwargs)
+  json call(const json& inputs, const json& kwargs = json::object()) override;
+
+  GenerationConfig generation_config;
+};
+
+}  // namespace cppformers
