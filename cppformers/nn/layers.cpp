@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "cppformers/autograd/node.hpp"
 #include "cppformers/ops/ops.hpp"
 
 namespace cppformers::nn {
@@ -13,6 +14,50 @@ Linear::Linear(int64_t in, int64_t out, bool has_bias) {
 }
 Tensor Linear::forward(const Tensor& x) const { return ops::linear(x, weight, bias); }
 Tensor Linear::forward(const Tensor& x, const ops::LinearEpilogue& ep) const { return ops::linear(x, weight, bias, ep); }
+
+bool FusedLinears::fusable(const Tensor& x) const {
+  if (layers_.size() < 2) return false;
+  for (const auto& l : layers_) {
+    if (!l->bias.defined() || autograd::needs_grad({&x, &l->weight, &l->bias})) return false;
+    if (!l->weight.storage()->read_only() || !l->bias.storage()->read_only()) return false;
+    if (l->weight.dtype() != kF32 || l->weight.size(1) != layers_[0]->weight.size(1)) return false;
+  }
+  return true;
+}
+
+std::vector<Tensor> FusedLinears::operator()(const Tensor& x) {
+  std::vector<Tensor> out;
+  if (!fusable(x)) {
+    for (const auto& l : layers_) out.push_back((*l)(x));
+    return out;
+  }
+  std::vector<std::shared_ptr<Storage>> now;
+  std::vector<int64_t> offs;
+  for (const auto& l : layers_) {
+    now.push_back(l->weight.storage()), now.push_back(l->bias.storage());
+    offs.push_back(l->weight.offset()), offs.push_back(l->bias.offset());
+  }
+  if (now != sources_ || offs != offsets_) {  // (re)build the concatenation, read-only like its sources
+    std::vector<Tensor> ws, bs;
+    for (const auto& l : layers_) ws.push_back(l->weight.detach()), bs.push_back(l->bias.detach());
+    auto freeze = [](Tensor t) {
+      t = t.contiguous();
+      return Tensor::from_storage(Storage::view(t.raw_data(), size_t(t.numel()) * 4, t.storage(), true), t.shape(), kF32);
+    };
+    weight_ = freeze(ops::cat(ws, 0));
+    bias_ = freeze(ops::cat(bs, 0));
+    sources_ = now;
+    offsets_ = offs;
+  }
+  const Tensor y = ops::linear(x, weight_, bias_);
+  int64_t at = 0;
+  for (const auto& l : layers_) {
+    const int64_t n = l->weight.size(0);
+    out.push_back(y.narrow(-1, at, n));
+    at += n;
+  }
+  return out;
+}
 
 Embedding::Embedding(int64_t num, int64_t dim, int64_t padding_idx) : padding_idx(padding_idx) {
   register_parameter("weight", weight, Tensor::empty({num, dim}));

@@ -1,7 +1,9 @@
 #pragma once
 // The basic layers, with torch.nn's parameter names. Parameters are allocated uninitialised;
 // PreTrainedModel initialises them (HF's _init_weights) or loads them.
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "cppformers/nn/module.hpp"
 #include "cppformers/ops/matmul.hpp"
@@ -16,6 +18,22 @@ class Linear : public Module {
   Tensor forward(const Tensor& x, const ops::LinearEpilogue& epilogue) const;
   Tensor operator()(const Tensor& x) const { return forward(x); }
   Tensor weight, bias;  // [out, in], [out]
+};
+
+// Several Linear layers applied to the same input (e.g. attention's q, k, v). When no gradient
+// is recorded and every weight is read-only (checkpoint weights, which never change), they run as
+// one GEMM over a cached concatenation of their weights; otherwise one by one. One output each.
+class FusedLinears {
+ public:
+  explicit FusedLinears(std::vector<std::shared_ptr<Linear>> layers) : layers_(std::move(layers)) {}
+  std::vector<Tensor> operator()(const Tensor& x);
+
+ private:
+  bool fusable(const Tensor& x) const;
+  std::vector<std::shared_ptr<Linear>> layers_;
+  std::vector<std::shared_ptr<Storage>> sources_;  // the storages the cache was built from
+  std::vector<int64_t> offsets_;
+  Tensor weight_, bias_;
 };
 
 class Embedding : public Module {

@@ -60,17 +60,19 @@ Tensor BertEmbeddings::forward(const Tensor& input_ids, const Tensor& token_type
 }
 
 // ---- attention
-BertSelfAttention::BertSelfAttention(const BertConfig& c) : num_heads(c.num_attention_heads) {
-  query = register_module("query", make_shared<nn::Linear>(c.hidden_size, c.hidden_size));
-  key = register_module("key", make_shared<nn::Linear>(c.hidden_size, c.hidden_size));
-  value = register_module("value", make_shared<nn::Linear>(c.hidden_size, c.hidden_size));
+BertSelfAttention::BertSelfAttention(const BertConfig& c)
+    : num_heads(c.num_attention_heads),
+      qkv_({query = register_module("query", make_shared<nn::Linear>(c.hidden_size, c.hidden_size)),
+            key = register_module("key", make_shared<nn::Linear>(c.hidden_size, c.hidden_size)),
+            value = register_module("value", make_shared<nn::Linear>(c.hidden_size, c.hidden_size))}) {
   dropout = register_module("dropout", make_shared<nn::Dropout>(c.attention_probs_dropout_prob));
 }
 
 Tensor BertSelfAttention::forward(const Tensor& x, const Tensor& mask_bias, Tensor* probs) {
-  Tensor q = nn::split_heads((*query)(x), num_heads);
-  Tensor k = nn::split_heads((*key)(x), num_heads);
-  Tensor v = nn::split_heads((*value)(x), num_heads);
+  const std::vector<Tensor> qkv = qkv_(x);
+  Tensor q = nn::split_heads(qkv[0], num_heads);
+  Tensor k = nn::split_heads(qkv[1], num_heads);
+  Tensor v = nn::split_heads(qkv[2], num_heads);
   const double scale = 1.0 / std::sqrt(double(q.size(-1)));
   Tensor ctx = nn::scaled_dot_product_attention(q, k, v, mask_bias, scale, dropout->p, is_training(), probs);
   return nn::merge_heads(ctx);

@@ -29,6 +29,9 @@ class BertSelfAttention : public nn::Module {
   std::shared_ptr<nn::Linear> query, key, value;
   std::shared_ptr<nn::Dropout> dropout;
   int64_t num_heads;
+
+ private:
+  nn::FusedLinears qkv_;  // query, key and value as one GEMM at inference
 };
 
 // dense -> dropout -> LayerNorm(x + residual): BertSelfOutput and BertOutput.
