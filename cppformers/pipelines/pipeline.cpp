@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "cppformers/io/hub.hpp"
 #include "cppformers/pipelines/tasks.hpp"
 
 namespace cppformers {
@@ -66,7 +67,9 @@ std::string default_model_for(const std::string& task) { return find_task(task).
 
 std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& model, const PipelineOptions& options) {
   const TaskEntry& t = find_task(task);
-  return t.make(model.empty() ? t.default_model : model, options);
+  // A Hub id is resolved once to its local snapshot, so the model, the tokenizer and the
+  // processor files all load from the same folder.
+  return t.make(io::resolve_model(model.empty() ? t.default_model : model), options);
 }
 
 void Pipeline::check_kwargs(const json& kwargs, const std::vector<std::string>& known) const {
