@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "cppformers/autograd/node.hpp"
 #include "cppformers/ops/ops.hpp"
 
 namespace cppformers::nn {
@@ -11,6 +12,14 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
                                     bool training, Tensor* probs_out) {
   Tensor probs = ops::scaled_masked_softmax(ops::matmul(q, k.transpose(-1, -2)), scale, bias);
   if (probs_out) *probs_out = probs;
+  if (!autograd::needs_grad({&probs, &v}) && !(training && dropout_p > 0)) {
+    // Inference: write the context straight into the merged-heads layout [B, Sq, H, D], so that
+    // merge_heads() is a view, not a copy.
+    const int64_t B = v.size(0), H = v.size(1), Sq = probs.size(2), D = v.size(3);
+    Tensor out = Tensor::empty({B, Sq, H, D}).transpose(1, 2);
+    ops::matmul_into(probs, v, out);
+    return out;
+  }
   probs = ops::dropout(probs, dropout_p, training);
   return ops::matmul(probs, v);
 }

@@ -21,25 +21,49 @@ cpu::MatrixView matrix_view(Tensor& t) {
   return {static_cast<const float*>(t.raw_data()), t.strides()};
 }
 
-Tensor matmul_nd(const Tensor& a0, const Tensor& b0) {
+// The batch shape and the operands expanded to it, for a @ b with a, b of >= 2 dims.
+struct Operands {
+  Shape batch;
+  Tensor a, b;
+  int64_t M, N, K;
+};
+Operands prepare(const Tensor& a0, const Tensor& b0) {
   Tensor a = f32(a0), b = f32(b0);
   const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
   if (b.size(-2) != K)
     throw ValueError("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
                      " cannot be multiplied (" + std::to_string(K) + " != " + std::to_string(b.size(-2)) + ")");
   Shape ab(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
-  const Shape batch = broadcast_shapes(ab, bb);
-  Shape ae = batch, be = batch, os = batch;
+  Operands o{broadcast_shapes(ab, bb), {}, {}, M, N, K};
+  Shape ae = o.batch, be = o.batch;
   ae.insert(ae.end(), {M, K});
   be.insert(be.end(), {K, N});
-  os.insert(os.end(), {M, N});
-  Tensor ax = a.detach().expand(ae), bx = b.detach().expand(be);
+  o.a = a.detach().expand(ae);
+  o.b = b.detach().expand(be);
+  return o;
+}
+
+Tensor matmul_nd(const Tensor& a0, const Tensor& b0) {
+  Operands o = prepare(a0, b0);
+  Shape os = o.batch;
+  os.insert(os.end(), {o.M, o.N});
   Tensor out = Tensor::empty(os, kF32);
-  cpu::gemm(batch, M, N, K, matrix_view(ax), matrix_view(bx), out.data<float>(), out.strides());
+  cpu::gemm(o.batch, o.M, o.N, o.K, matrix_view(o.a), matrix_view(o.b), out.data<float>(), out.strides());
   return out;
 }
 
 }  // namespace
+
+void matmul_into(const Tensor& a, const Tensor& b, const Tensor& out) {
+  if (a.dim() < 2 || b.dim() < 2) throw ValueError("matmul_into: both arguments need at least 2 dims");
+  Operands o = prepare(a, b);
+  Shape os = o.batch;
+  os.insert(os.end(), {o.M, o.N});
+  if (out.dtype() != kF32 || out.shape() != os)
+    throw ValueError("matmul_into: out must be float32 of shape " + shape_str(os) + ", got " +
+                     dtype_name(out.dtype()) + " " + shape_str(out.shape()));
+  cpu::gemm(o.batch, o.M, o.N, o.K, matrix_view(o.a), matrix_view(o.b), out.data<float>(), out.strides());
+}
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() == 0 || b.dim() == 0) throw ValueError("matmul: both arguments need at least 1 dim");

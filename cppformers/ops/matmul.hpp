@@ -10,6 +10,10 @@ using Activation = cpu::Activation;
 // (transposes, head views) are read in place.
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+// a @ b written into `out` (f32, the result's shape, any strides: e.g. a head-split view of a
+// merged buffer). No autograd: for inference paths that know where the result must live.
+void matmul_into(const Tensor& a, const Tensor& b, const Tensor& out);
+
 // What linear() may fuse after x @ weight^T + bias: an activation, then + residual (a tensor of
 // the output's shape). Fused into the GEMM when no gradient is recorded; composed of the
 // separate ops (with their backward) otherwise.
