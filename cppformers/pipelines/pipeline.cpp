@@ -110,6 +110,27 @@ Pipeline::Batch Pipeline::encode(const std::vector<tokenizers::EncodeInput>& inp
 
 namespace pipelines {
 
+float np_sum(const float* a, int64_t n) {
+  if (n < 8) {
+    float r = 0;
+    for (int64_t i = 0; i < n; ++i) r += a[i];
+    return r;
+  }
+  if (n <= 128) {
+    float r[8];
+    for (int j = 0; j < 8; ++j) r[j] = a[j];
+    int64_t i = 8;
+    for (; i < n - (n % 8); i += 8)
+      for (int j = 0; j < 8; ++j) r[j] += a[i + j];
+    float res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  int64_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return np_sum(a, n2) + np_sum(a + n2, n - n2);
+}
+
 AutoTokenizer load_tokenizer(const std::string& dir, const PipelineOptions& o) {
   return AutoTokenizer::from_pretrained(o.tokenizer.empty() ? dir : o.tokenizer);
 }

@@ -26,6 +26,10 @@ std::unique_ptr<Pipeline> make_translation_en_to_de(const std::string& dir, cons
 std::unique_ptr<Pipeline> make_translation_en_to_fr(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_translation_en_to_ro(const std::string& dir, const PipelineOptions& o);
 
+// numpy's float32 sum of a contiguous run (its pairwise summation: 8 partial sums up to 128
+// elements), for post-processing that must round as Python's pipelines do.
+float np_sum(const float* a, int64_t n);
+
 // Loads the tokenizer of a pipeline (options.tokenizer, else the model folder).
 AutoTokenizer load_tokenizer(const std::string& dir, const PipelineOptions& o);
 
