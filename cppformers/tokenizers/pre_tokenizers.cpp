@@ -2,6 +2,7 @@
 
 #include "cppformers/tokenizers/byte_level.hpp"
 #include "cppformers/tokenizers/regex.hpp"
+#include "cppformers/tokenizers/unicode_scripts.hpp"
 
 namespace cppformers::tokenizers {
 
@@ -242,6 +243,7 @@ const Registry<PreTokenizer>& registry() {
     reg.add("Punctuation", with_json<Punctuation>());
     reg.add("Digits", with_json<Digits>());
     reg.add("CharDelimiterSplit", with_json<CharDelimiterSplit>());
+    reg.add("UnicodeScripts", [](const json&, const std::string&) { return make_unicode_scripts_pre_tokenizer(); });
     reg.add("Sequence", with_json<SequencePre>());
     return reg;
   }();
