@@ -92,8 +92,10 @@ void Seq2SeqGenerationExtras::update(const nlohmann::json& j) {
   if (j.contains("forced_decoder_ids") && j["forced_decoder_ids"].is_array()) {
     forced_decoder_ids.clear();
     for (const auto& p : j["forced_decoder_ids"]) {
-      if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer())
+      if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !(p[1].is_number_integer() || p[1].is_null()))
         throw FormatError("generation config: 'forced_decoder_ids' must be [[position, token], ...]");
+      // a null token (Whisper: the language, to be detected) forces nothing; the prompt stops there
+      if (p[1].is_null()) break;
       forced_decoder_ids.emplace_back(p[0].get<int64_t>(), p[1].get<int64_t>());
     }
   }
@@ -134,6 +136,7 @@ GenerateOutput generate_seq2seq(Seq2SeqLM& model, const ModelInputs& enc_in, con
     procs.add(std::make_shared<ForcedEOSLogitsProcessor>(max_length, *extras.forced_eos_token_id));
   if (!extras.begin_suppress_tokens.empty())
     procs.add(std::make_shared<SuppressTokensAtBeginLogitsProcessor>(extras.begin_suppress_tokens, P));
+  for (const auto& p : extras.logits_processors) procs.add(p);
 
   const int64_t rows = B * K;
   st.expand(K);

@@ -9,6 +9,7 @@
 #include "cppformers/models/wav2vec2/modeling.hpp"
 #include "cppformers/ops/ops.hpp"
 #include "cppformers/pipelines/tasks.hpp"
+#include "cppformers/pipelines/whisper_asr.hpp"
 
 namespace cppformers {
 
@@ -172,7 +173,8 @@ json AutomaticSpeechRecognitionPipeline::call(const json& inputs, const json& kw
   };
   if (inputs.is_array()) {
     json out = json::array();
-    for (const json& x : inputs) out.push_back(one(x));
+    ProgressBar bar = progress_bar(inputs.size(), kwarg<int64_t>(kwargs, "batch_size", 0));
+    for (const json& x : inputs) out.push_back(one(x)), bar.update();
     return out;
   }
   return one(inputs);
@@ -180,6 +182,15 @@ json AutomaticSpeechRecognitionPipeline::call(const json& inputs, const json& kw
 
 namespace pipelines {
 std::unique_ptr<Pipeline> make_automatic_speech_recognition(const std::string& dir, const PipelineOptions& o) {
+  const auto cfg = fs::path(dir) / "config.json";
+  if (fs::exists(cfg) && io::read_json_file(cfg.string()).value("model_type", "") == "whisper") {
+    auto model = AutoModelForSpeechSeq2Seq::from_pretrained(dir, o.model_options);
+    auto& s2s = dynamic_cast<Seq2SeqLM&>(*model);
+    return std::make_unique<WhisperSpeechRecognitionPipeline>(
+        model, load_tokenizer(dir, o), processors::WhisperFeatureExtractor::from_pretrained(dir),
+        GenerationConfig::from_pretrained(dir, &model->config()), WhisperGenerationConfig::from_pretrained(dir),
+        Seq2SeqGenerationExtras::from_pretrained(dir, s2s));
+  }
   return std::make_unique<AutomaticSpeechRecognitionPipeline>(AutoModelForCTC::from_pretrained(dir, o.model_options),
                                                               CTCVocabulary::from_pretrained(dir),
                                                               processors::Wav2Vec2FeatureExtractor::from_pretrained(dir));

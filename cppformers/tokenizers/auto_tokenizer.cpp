@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cppformers/core/error.hpp"
+#include "cppformers/tokenizers/legacy_files.hpp"
 
 namespace cppformers {
 
@@ -69,8 +70,13 @@ AutoTokenizer AutoTokenizer::from_pretrained(const std::string& folder) {
   namespace fs = std::filesystem;
   fs::path dir(folder);
   fs::path tj = fs::is_directory(dir) ? dir / "tokenizer.json" : dir;
-  if (!fs::exists(tj)) throw IOError(tj.string() + ": no tokenizer.json in '" + folder + "'");
-  AutoTokenizer t(Tokenizer::from_file(tj.string()));
+  // No tokenizer.json: the legacy files (vocab.txt, vocab.json + merges.txt, a SentencePiece
+  // model), converted as transformers' fast tokenizer classes convert them.
+  std::optional<LegacyTokenizer> legacy;
+  if (!fs::exists(tj) && fs::is_directory(dir) && has_legacy_tokenizer_files(folder)) legacy = convert_legacy_tokenizer(folder);
+  if (!legacy && !fs::exists(tj))
+    throw IOError(tj.string() + ": no tokenizer.json in '" + folder + "' (nor vocab.txt, vocab.json + merges.txt or a SentencePiece model)");
+  AutoTokenizer t(legacy ? Tokenizer::from_json(legacy->tokenizer_json, legacy->source) : Tokenizer::from_file(tj.string()));
   fs::path cfg_path = tj.parent_path() / "tokenizer_config.json";
   if (fs::exists(cfg_path)) {
     std::ifstream f(cfg_path);
@@ -100,6 +106,15 @@ AutoTokenizer AutoTokenizer::from_pretrained(const std::string& folder) {
     if (auto it = cfg.find("clean_up_tokenization_spaces"); it != cfg.end() && it->is_boolean())
       t.clean_up_tokenization_spaces = it->get<bool>();
     if (auto it = cfg.find("chat_template"); it != cfg.end() && it->is_string()) t.chat_template = it->get<std::string>();
+  }
+  if (legacy) {  // special tokens with the class defaults and special_tokens_map.json applied
+    auto special = [&](const char* key) -> std::optional<std::string> {
+      auto it = legacy->special_tokens.find(key);
+      return it == legacy->special_tokens.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+    t.pad_token = special("pad_token"), t.bos_token = special("bos_token"), t.eos_token = special("eos_token");
+    t.unk_token = special("unk_token"), t.sep_token = special("sep_token"), t.cls_token = special("cls_token");
+    t.mask_token = special("mask_token");
   }
   if (!t.pad_token && t.tok_.padding()) t.pad_token = t.tok_.padding()->pad_token;
   return t;
