@@ -3,6 +3,11 @@
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/ops/elementwise.hpp"
 #include "cppformers/ops/reduce.hpp"
+#include "cppformers/ops/cpu/gemv.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace cppformers::ops {
 
@@ -104,15 +109,76 @@ Tensor activate(const Tensor& x, Activation a) {
   return x;
 }
 
+namespace {
+
+// Weights the few-row kernel streams in their stored type: rows contiguous, f32/bf16/f16.
+bool gemv_weight(const Tensor& w, cpu::WeightType* wt) {
+  if (w.strides()[1] != 1 && w.strides()[0] != 1) return false;
+  switch (w.dtype()) {
+    case DType::kF32: *wt = cpu::WeightType::kF32; return true;
+    case DType::kBF16: *wt = cpu::WeightType::kBF16; return true;
+    case DType::kF16: *wt = cpu::WeightType::kF16; return true;
+    default: return false;
+  }
+}
+
+// Read-only bf16/f16 weights (a checkpoint kept in its own dtype) widened to f32 once for the
+// many-row products, and kept while the weights live; few-row products read them as stored.
+Tensor widened_weight(const Tensor& w) {
+  if (w.dtype() == kF32 || !w.storage()->read_only()) return f32(w).detach();
+  struct Entry {
+    std::weak_ptr<const void> owner;
+    Tensor f32;
+  };
+  static std::mutex mu;
+  static std::multimap<const void*, Entry> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  const std::shared_ptr<const void> owner = w.storage();
+  auto range = cache.equal_range(w.raw_data());
+  for (auto it = range.first; it != range.second;) {
+    auto live = it->second.owner.lock();
+    if (!live) {
+      it = cache.erase(it);
+      continue;
+    }
+    if (live == owner && it->second.f32.shape() == w.shape() && it->second.f32.dtype() == kF32) return it->second.f32;
+    ++it;
+  }
+  Tensor wide = w.detach().to(kF32).contiguous();
+  cache.emplace(w.raw_data(), Entry{owner, wide});
+  return wide;
+}
+
+}  // namespace
+
 static Tensor linear_plain(const Tensor& x, const Tensor& weight, const Tensor& bias, const LinearEpilogue& ep) {
   const int64_t in = weight.size(1), outf = weight.size(0);
   Tensor x2 = f32(x).detach().reshape({-1, in});
-  Tensor w = f32(weight).detach();
-  if (w.strides()[0] != 1 && w.strides()[1] != 1) w = w.contiguous();
-  // B = weight^T: element (k, n) is weight[n, k]. Read-only weights (loaded from a checkpoint)
-  // never change, so the GEMM may keep them repacked.
+  cpu::WeightType wt;
+  if (x2.size(0) >= 1 && x2.size(0) <= cpu::kGemvMaxRows && gemv_weight(weight, &wt)) {
+    // Few rows: stream the weights once, in their stored dtype.
+    x2 = x2.contiguous();
+    Tensor bvec = bias.defined() ? f32(bias).detach().contiguous() : Tensor();
+    Tensor res = ep.residual.defined() ? f32(ep.residual).detach().contiguous() : Tensor();
+    Shape os = x.shape();
+    os.back() = outf;
+    if (res.defined() && res.shape() != os)
+      throw ValueError("linear: residual " + shape_str(res.shape()) + " does not match the output " + shape_str(os));
+    Tensor out = Tensor::empty(os, kF32);
+    cpu::gemv(x2.size(0), outf, in, x2.data<float>(), in, weight.raw_data(), wt, weight.strides()[0], weight.strides()[1],
+              out.data<float>(), outf,
+              {bvec.defined() ? bvec.data<float>() : nullptr, ep.activation,
+               res.defined() ? res.data<float>() : nullptr});
+    return out;
+  }
+  Tensor w = widened_weight(weight);
+  // Read-only weights (loaded from a checkpoint) and their cached f32 widening never change, so
+  // the GEMM may keep them repacked.
+  bool constant = weight.storage()->read_only();
+  if (w.strides()[0] != 1 && w.strides()[1] != 1) w = w.contiguous(), constant = false;
+  // B = weight^T: element (k, n) is weight[n, k].
   const cpu::MatrixView bv{static_cast<const float*>(w.raw_data()), {w.strides()[1], w.strides()[0]},
-                           w.storage()->read_only() ? std::shared_ptr<const void>(w.storage()) : nullptr};
+                           constant ? std::shared_ptr<const void>(w.storage()) : nullptr};
   Tensor bvec = bias.defined() ? f32(bias).detach().contiguous() : Tensor();
   Tensor res = ep.residual.defined() ? f32(ep.residual).detach().contiguous() : Tensor();
   Shape os = x.shape();

@@ -10,6 +10,7 @@ namespace {
 
 using namespace cftest;
 using V = std::vector<Tensor>;
+using ops::Activation;
 
 // Naive batched matmul in double over [B, M, K] x [B, K, N] read through to_vector (any layout).
 std::vector<double> naive_bmm(const std::vector<double>& a, const std::vector<double>& b, int64_t B,
@@ -181,6 +182,48 @@ TEST(Linear, AgainstNaive) {
   expect_close(y1, std::vector<double>(n1.begin(), n1.begin() + out), 1e-5, "1-d input");
   EXPECT_THROW(ops::linear(x, rnd({out, in + 1}, 1, -1, 1, false)), ValueError);
   EXPECT_THROW(ops::linear(x, w, rnd({out + 1}, 1, -1, 1, false)), ValueError);
+}
+
+// Few rows (decoding) take the weight-streaming kernel, which reads bf16/f16 weights as stored;
+// more rows take the GEMM (bf16/f16 read-only weights widened once). Both against a double
+// reference over the weights' exact values, with every epilogue.
+TEST(Linear, FewRowsAndHalfWeightsAgainstNaive) {
+  // out = 139: eight 16-lane vectors, then single vectors, then a scalar tail in the [in, out]
+  // layout; not a multiple of the row block in the [out, in] layout.
+  const int64_t in = 37, out = 139;
+  for (DType wdt : {kF32, kBF16, kF16})
+  for (bool kn : {false, true}) {  // [out, in] as nn.Linear stores it, or [in, out] (GPT-2's Conv1D)
+    for (bool read_only : {false, true}) {
+      Tensor w = rnd({out, in}, 31, -1, 1, false).to(wdt).contiguous();
+      if (kn) w = w.transpose(0, 1).contiguous();
+      if (read_only) {  // as a checkpoint loads it: a read-only view of immutable bytes
+        auto keep = w.storage();
+        w = Tensor::from_storage(Storage::view(keep->data(), keep->nbytes(), keep, true), w.shape(), wdt);
+      }
+      if (kn) w = w.transpose(0, 1);
+      const auto vw = dvals(w.to(kF32));
+      Tensor b = rnd({out}, 32, -1, 1, false);
+      const auto vb = dvals(b);
+      for (int64_t rows : {1, 2, 3, 4, 5, 17}) {
+        Tensor x = rnd({rows, in}, 33 + rows, -1, 1, false), res = rnd({rows, out}, 34, -1, 1, false);
+        const auto vx = dvals(x), vr = dvals(res);
+        for (auto act : {Activation::kNone, Activation::kGeluErf, Activation::kSilu}) {
+          std::vector<double> want(size_t(rows * out));
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t o = 0; o < out; ++o) {
+              double s = vb[o];
+              for (int64_t k = 0; k < in; ++k) s += vx[r * in + k] * vw[o * in + k];
+              if (act == Activation::kGeluErf) s = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
+              if (act == Activation::kSilu) s = s / (1 + std::exp(-s));
+              want[r * out + o] = s + vr[r * out + o];
+            }
+          const std::string what = std::string(dtype_name(wdt)) + (read_only ? " read-only" : "") + (kn ? " [in,out]" : "") +
+                                   " rows=" + std::to_string(rows) + " act=" + std::to_string(int(act));
+          expect_close(ops::linear(x, w, b, {act, res}), want, 1e-5, what);
+        }
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------- gradients

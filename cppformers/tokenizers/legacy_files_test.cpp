@@ -266,8 +266,10 @@ TEST(LegacyFiles, AutoTokenizerPicksLegacyFilesWithoutTokenizerJson) {
   EXPECT_EQ(tok.cls_token, std::optional<std::string>("[CLS]"));
   EXPECT_EQ(tok.model_max_length, 64u);
   AutoTokenizer ref = AutoTokenizer::from_pretrained(src.string());
-  auto a = tok(std::vector<std::string>{"Refund request", "card charged twice"}, {.padding = true});
-  auto b = ref(std::vector<std::string>{"Refund request", "card charged twice"}, {.padding = true});
+  tokenizers::CallOptions pad;
+  pad.padding = true;
+  auto a = tok(std::vector<std::string>{"Refund request", "card charged twice"}, pad);
+  auto b = ref(std::vector<std::string>{"Refund request", "card charged twice"}, pad);
   EXPECT_EQ(a.input_ids, b.input_ids);
   EXPECT_EQ(a.attention_mask, b.attention_mask);
   EXPECT_EQ(tok.decode(a.input_ids[0], true), ref.decode(b.input_ids[0], true));
@@ -373,7 +375,7 @@ TEST(LegacyFilesErrors, NotASentencePieceModel) {
 }
 
 TEST(LegacyFilesErrors, TruncatedSentencePieceProto) {
-  std::string bytes = "\x0a\x10\x0a\x03abc";  // a piece whose length runs past the end
+  std::string bytes = "\x0a\x10\x0a\x03" "abc";  // a piece whose length runs past the end
   try {
     parse_sentencepiece_proto(bytes, "x.model");
     ADD_FAILURE() << "expected an error";
