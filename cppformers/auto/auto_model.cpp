@@ -207,9 +207,9 @@ std::vector<std::string> known_model_types() {
   return out;
 }
 
-std::shared_ptr<PretrainedConfig> AutoConfig::from_pretrained(const std::string& id_or_dir) {
+std::shared_ptr<PretrainedConfig> AutoConfig::from_pretrained(const std::string& id_or_dir, const FromPretrainedOptions& opts) {
   // A Hub id: only config.json is fetched (a cached one is used without a request).
-  io::HubOptions config_only;
+  io::HubOptions config_only = opts.hub_options();
   config_only.allow_patterns = {"config.json"};
   const std::string dir = io::resolve_model(id_or_dir, config_only);
   Loaded l = read_config(dir);
@@ -217,13 +217,14 @@ std::shared_ptr<PretrainedConfig> AutoConfig::from_pretrained(const std::string&
 }
 
 std::shared_ptr<PreTrainedModel> load_auto_model(const std::string& id_or_dir, Task task, const FromPretrainedOptions& opts) {
-  const std::string dir = io::resolve_model(id_or_dir);  // a local folder as is; a Hub id via the cache
+  // A local folder as is; a Hub id via the cache (revision, token, ... from opts).
+  const std::string dir = io::resolve_model(id_or_dir, opts.hub_options());
   Loaded l = read_config(dir);
   return build_and_load(l, pick_class(l, task, false), dir, opts);
 }
 
 std::shared_ptr<PreTrainedModel> load_model_from_architectures(const std::string& id_or_dir, const FromPretrainedOptions& opts) {
-  const std::string dir = io::resolve_model(id_or_dir);  // a local folder as is; a Hub id via the cache
+  const std::string dir = io::resolve_model(id_or_dir, opts.hub_options());  // as load_auto_model
   Loaded l = read_config(dir);
   return build_and_load(l, pick_class(l, Task::kBase, true), dir, opts);
 }

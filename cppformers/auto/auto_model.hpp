@@ -14,12 +14,14 @@ enum class Task { kBase, kSequenceClassification, kTokenClassification, kQuestio
 const char* task_name(Task t);
 
 struct AutoConfig {
-  // Parses DIR/config.json into the config of its model_type.
-  static std::shared_ptr<PretrainedConfig> from_pretrained(const std::string& dir);
+  // Parses DIR/config.json into the config of its model_type (a Hub id: only config.json is
+  // fetched; opts' Hub fields apply, the others are ignored).
+  static std::shared_ptr<PretrainedConfig> from_pretrained(const std::string& dir, const FromPretrainedOptions& opts = {});
 };
 
 // Builds the model for `task` (or, with from_architectures, for config.json's architectures[0])
-// and loads its weights from the folder.
+// and loads its weights from the folder, or from a Hub id's snapshot (fetched into the cache
+// with opts.revision, token, cache_dir, local_files_only, force_download).
 std::shared_ptr<PreTrainedModel> load_auto_model(const std::string& dir, Task task,
                                                  const FromPretrainedOptions& opts = {});
 std::shared_ptr<PreTrainedModel> load_model_from_architectures(const std::string& dir,

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cppformers/core/progress.hpp"
 #include "cppformers/io/json.hpp"
 
 namespace cppformers::io {
@@ -482,57 +483,6 @@ class FileLock {
   int fd_ = -1;
 };
 
-// ---- progress ------------------------------------------------------------------------------
-
-std::string human(double bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  int u = 0;
-  while (bytes >= 1000 && u < 4) bytes /= 1000, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.1f%s", bytes, units[u]);
-  return buf;
-}
-
-class Progress {
- public:
-  Progress(std::string name, std::uintmax_t total, std::uintmax_t start)
-      : name_(std::move(name)), total_(total), start_(start), done_(start) {
-    on_ = isatty(STDERR_FILENO) && !env_true("HF_HUB_DISABLE_PROGRESS_BARS") && total >= (std::uintmax_t(1) << 20);
-    t0_ = last_ = std::chrono::steady_clock::now();
-  }
-  ~Progress() {
-    if (on_ && drawn_) std::fputc('\n', stderr);
-  }
-  void add(size_t n) {
-    done_ += n;
-    if (!on_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(100) && done_ < total_) return;
-    last_ = now;
-    draw(now);
-  }
-  void reset(std::uintmax_t at) { done_ = at; }
-
- private:
-  void draw(std::chrono::steady_clock::time_point now) {
-    double frac = total_ ? std::min(1.0, double(done_) / double(total_)) : 0;
-    int filled = int(frac * 30);
-    std::string bar(filled, '#');
-    bar += std::string(30 - filled, ' ');
-    double secs = std::chrono::duration<double>(now - t0_).count();
-    double rate = secs > 0 ? double(done_ - std::min(done_, start_)) / secs : 0;
-    std::string shown = name_.size() > 40 ? "..." + name_.substr(name_.size() - 37) : name_;
-    std::fprintf(stderr, "\r%s: %3d%% |%s| %s/%s [%s/s]  ", shown.c_str(), int(frac * 100), bar.c_str(),
-                 human(double(done_)).c_str(), human(double(total_)).c_str(), human(rate).c_str());
-    std::fflush(stderr);
-    drawn_ = true;
-  }
-  std::string name_;
-  std::uintmax_t total_, start_, done_;
-  bool on_ = false, drawn_ = false;
-  std::chrono::steady_clock::time_point t0_, last_;
-};
-
 long timeout_env(const char* name, long dflt) {
   std::string v = env(name);
   if (v.empty()) return dflt;
@@ -661,7 +611,12 @@ void download_blob(const Repo& r, const std::string& url, const fs::path& blob, 
     }
     std::uintmax_t written = have;
     bool restarted = false, write_failed = false;
-    Progress progress(display, m.size_known ? m.size : 0, have);
+    // A bar for files of 1 MB and more (tqdm's, as huggingface_hub shows), unless
+    // HF_HUB_DISABLE_PROGRESS_BARS or the rules of core/progress.hpp say no.
+    const bool bar_on = m.size_known && m.size >= (std::uintmax_t(1) << 20) &&
+                        !env_true("HF_HUB_DISABLE_PROGRESS_BARS") && progress_bars_enabled();
+    ProgressBar progress(display, m.size_known ? m.size : 0, ProgressUnit::kBytes, bar_on);
+    progress.reset(have);
     Request q;
     q.url = url;
     q.token = r.token;
@@ -686,7 +641,7 @@ void download_blob(const Repo& r, const std::string& url, const fs::path& blob, 
         if (std::fwrite(data, 1, n, f) != n) return write_failed = true, false;
         if (verify) sha.update(data, n);
         written += n;
-        progress.add(n);
+        progress.update(n);
         return true;
       };
       resp = perform(q);
@@ -964,6 +919,51 @@ std::string hf_hub_download(const std::string& repo_id, const std::string& filen
   Repo r = open_repo(repo_id, opts);
   r.token = resolve_token(opts);
   return download_file(r, filename, opts);
+}
+
+std::string hf_hub_read_range(const std::string& repo_id, const std::string& filename, uint64_t offset,
+                              uint64_t length, const HubOptions& opts) {
+  check_repo_filename(filename);
+  Repo r = open_repo(repo_id, opts);
+  const std::string what = "'" + filename + "' of '" + r.id + "'";
+  if (offline(opts)) throw IOError(what + ": cannot read it from the Hub: " + offline_reason(opts));
+  if (length == 0) return {};
+  r.token = resolve_token(opts);
+  Response head = head_file(r, filename, opts.revision);
+  if (head.error != CURLE_OK || head.status >= 500 || head.status == 0)
+    throw HubError(what + ": the Hub at " + r.endpoint + " could not be reached (" +
+                       (head.error != CURLE_OK ? head.error_text : "HTTP " + std::to_string(head.status)) + ")",
+                   head.status);
+  if (is_http_error(head.status)) throw_http_error(head, r.id, filename, opts.revision, r.token);
+  FileMeta m = parse_meta(head, what);
+  if (m.size_known && offset >= m.size) return {};
+  if (m.size_known) length = std::min<uint64_t>(length, m.size - offset);
+  if (length > kMaxApiBody) throw ValueError(what + ": a range read is limited to " + std::to_string(kMaxApiBody) + " bytes");
+  Request q;
+  q.url = m.location.empty() ? r.endpoint + "/" + r.id + "/resolve/" + m.commit + "/" + quote(filename, "/") : m.location;
+  q.token = r.token;
+  q.auth_origin = r.auth_origin;
+  q.follow = true;
+  q.total_timeout_s = std::max<long>(30, timeout_env("HF_HUB_DOWNLOAD_TIMEOUT", 10));
+  q.extra_headers = {"Range: bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)};
+  std::string out;
+  uint64_t skip = offset;  // a server that ignores Range sends the file from its start
+  bool range_ignored = false;
+  q.sink = [&](const char* data, size_t n, long status) {
+    if (status != 200 && status != 206) return true;  // an error body: discarded
+    if (status == 200 && !range_ignored) range_ignored = true;
+    if (range_ignored && skip > 0) {
+      const uint64_t drop = std::min<uint64_t>(skip, n);
+      data += drop, n -= size_t(drop), skip -= drop;
+    }
+    out.append(data, size_t(std::min<uint64_t>(n, length - out.size())));
+    return out.size() < length;  // enough: stop the transfer
+  };
+  Response resp = perform(q);
+  if (resp.error != CURLE_OK && !(resp.error == CURLE_WRITE_ERROR && out.size() == length))
+    throw HubError(what + ": reading bytes from the Hub failed (" + resp.error_text + ")", resp.status);
+  if (is_http_error(resp.status)) throw_http_error(resp, r.id, filename, m.commit, r.token);
+  return out;
 }
 
 std::string snapshot_download(const std::string& repo_id, const HubOptions& opts) {

@@ -20,6 +20,7 @@
 // Environment: HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, HF_TOKEN, HF_TOKEN_PATH, HF_HUB_OFFLINE
 // (or TRANSFORMERS_OFFLINE), HF_HUB_DISABLE_PROGRESS_BARS, HF_HUB_ETAG_TIMEOUT,
 // HF_HUB_DOWNLOAD_TIMEOUT, as Python reads them. The token is never printed nor put in an error.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,12 @@ std::string snapshot_download(const std::string& repo_id, const HubOptions& opts
 // One file of a repository; returns its path in the snapshot folder.
 std::string hf_hub_download(const std::string& repo_id, const std::string& filename,
                             const HubOptions& opts = {});
+
+// Up to `length` bytes of a repository file from byte `offset` (fewer at its end), read from the
+// Hub with one Range request and not cached: what huggingface_hub's get_safetensors_metadata
+// does to read safetensors headers without the weights. Offline: IOError.
+std::string hf_hub_read_range(const std::string& repo_id, const std::string& filename, uint64_t offset,
+                              uint64_t length, const HubOptions& opts = {});
 
 // What snapshot downloads fetch when no allow_patterns are given: configs, safetensors weights,
 // tokenizer files, templates and the model card (no pickled or TF/Flax weights).

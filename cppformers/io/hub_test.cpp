@@ -1,28 +1,22 @@
-// The Hub client against a fake Hub served by the test on 127.0.0.1, following the real
-// protocol: resolve/{revision}/{file} answering X-Repo-Commit and ETag, LFS files redirected
-// (302) to a CDN-like server on another port with X-Linked-Etag / X-Linked-Size, the
-// api/models/{repo}/revision/{revision} listing, Range requests, 401 for a private repo
-// without its token, 404 with X-Error-Code. Every test has its own HF_HOME.
+// The Hub client against a fake Hub served by the test on 127.0.0.1 (testing/fake_hub.hpp),
+// following the real protocol. Every test has its own HF_HOME.
 #include "cppformers/io/hub.hpp"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <optional>
+#include <set>
 #include <thread>
 
 #include "cppformers/auto/auto_model.hpp"
+#include "cppformers/pipelines/pipeline.hpp"
+#include "cppformers/testing/fake_hub.hpp"
 
 // HubOptions{.revision = ...} leaves the other fields at their defaults on purpose.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -32,241 +26,22 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-constexpr const char* kToken = "hf_FAKEsecretTOKEN1234567890";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-void write_file(const fs::path& p, const std::string& s) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << s;
-}
-
-// Deterministic bytes standing in for weights.
-std::string weights_bytes(size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  uint32_t x = 2463534242u ^ seed;
-  for (auto& c : s) {
-    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-    c = char(x & 0xff);
-  }
-  return s;
-}
-
-struct FakeFile {
-  std::string content;
-  bool lfs = false;
-};
-
-struct FakeRepo {
-  bool is_private = false;
-  std::map<std::string, std::string> branches;                       // name -> commit
-  std::map<std::string, std::map<std::string, FakeFile>> commits;  // commit -> path -> file
-  std::map<std::string, std::string> etag_override;                  // path -> raw ETag to send
-};
-
-struct Seen {
-  std::string server, method, path, range, authorization;
-};
-
-class FakeHub {
- public:
-  std::map<std::string, FakeRepo> repos;  // fill before the first request
-  std::atomic<int> corrupt_next{0};       // the CDN flips a byte in this many responses
-  std::atomic<int> slow_ms{0};            // the CDN sleeps this long per 16 KiB chunk
-
-  FakeHub() {
-    hub_.Get(".*", [this](const httplib::Request& q, httplib::Response& r) { on_hub(q, r); });
-    cdn_.Get(".*", [this](const httplib::Request& q, httplib::Response& r) { on_cdn(q, r); });
-    hub_port_ = hub_.bind_to_any_port("127.0.0.1");
-    cdn_port_ = cdn_.bind_to_any_port("127.0.0.1");
-    hub_thread_ = std::thread([this] { hub_.listen_after_bind(); });
-    cdn_thread_ = std::thread([this] { cdn_.listen_after_bind(); });
-    // Bounded wait for both accept loops (stop() before one has started would be lost).
-    for (int i = 0; i < 500 && !(hub_.is_running() && cdn_.is_running()); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ~FakeHub() {
-    hub_.stop();
-    cdn_.stop();
-    hub_thread_.join();
-    cdn_thread_.join();
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(hub_port_); }
-
-  std::vector<Seen> seen() {
-    std::lock_guard<std::mutex> g(mu_);
-    return seen_;
-  }
-  size_t count() { return seen().size(); }
-  size_t count(const std::string& server, const std::string& method) {
-    size_t n = 0;
-    for (const Seen& s : seen())
-      if (s.server == server && s.method == method) ++n;
-    return n;
-  }
-  void clear() {
-    std::lock_guard<std::mutex> g(mu_);
-    seen_.clear();
-  }
-
-  // Adds a repo with one commit per branch; returns nothing, commits are chosen by the test.
-  void add(const std::string& id, const std::string& branch, const std::string& commit,
-           std::map<std::string, FakeFile> files, bool is_private = false) {
-    FakeRepo& r = repos[id];
-    r.is_private = is_private;
-    r.branches[branch] = commit;
-    r.commits[commit] = std::move(files);
-    for (auto& [path, f] : r.commits[commit])
-      if (f.lfs) by_sha_[sha256_hex(f.content)] = f.content;
-  }
-
- private:
-  void record(const std::string& server, const httplib::Request& q) {
-    std::lock_guard<std::mutex> g(mu_);
-    seen_.push_back({server, q.method, q.path, q.get_header_value("Range"), q.get_header_value("Authorization")});
-  }
-
-  static void error(httplib::Response& r, int status, const std::string& code, const std::string& message) {
-    r.status = status;
-    if (!code.empty()) r.set_header("X-Error-Code", code);
-    r.set_header("X-Error-Message", message);
-    r.set_content("{\"error\":\"" + message + "\"}", "application/json");
-  }
-
-  // 401/404 as the Hub answers them; returns the repo or null when an error was set.
-  const FakeRepo* find_repo(const httplib::Request& q, httplib::Response& r, const std::string& id) {
-    const std::string auth = q.get_header_value("Authorization");
-    auto it = repos.find(id);
-    const bool authed = auth == std::string("Bearer ") + kToken;
-    if (!auth.empty() && !authed) {  // a wrong token: the message echoes it, the client must not
-      error(r, 401, "", "Invalid credentials in Authorization header " + auth.substr(std::min<size_t>(7, auth.size())));
-      return nullptr;
-    }
-    if (it == repos.end() || (it->second.is_private && !authed)) {
-      error(r, authed ? 404 : 401, "RepoNotFound", "Repository not found");
-      return nullptr;
-    }
-    return &it->second;
-  }
-
-  const std::map<std::string, FakeFile>* find_commit(httplib::Response& r, const FakeRepo& repo,
-                                                     const std::string& rev, std::string* commit) {
-    *commit = repo.branches.count(rev) ? repo.branches.at(rev) : rev;
-    auto it = repo.commits.find(*commit);
-    if (it == repo.commits.end()) {
-      error(r, 404, "RevisionNotFound", "Invalid rev id: " + rev);
-      return nullptr;
-    }
-    return &it->second;
-  }
-
-  void on_hub(const httplib::Request& q, httplib::Response& r) {
-    record("hub", q);
-    const std::string& path = q.path;
-    const std::string api = "/api/models/";
-    if (path.rfind(api, 0) == 0) {
-      std::string rest = path.substr(api.size());
-      size_t at = rest.find("/revision/");
-      if (at == std::string::npos) return error(r, 404, "", "not found");
-      const FakeRepo* repo = find_repo(q, r, rest.substr(0, at));
-      if (!repo) return;
-      std::string commit;
-      auto* files = find_commit(r, *repo, rest.substr(at + 10), &commit);
-      if (!files) return;
-      json j = {{"id", rest.substr(0, at)}, {"sha", commit}, {"siblings", json::array()}};
-      for (auto& [p, f] : *files) j["siblings"].push_back({{"rfilename", p}});
-      r.set_content(j.dump(), "application/json");
-      return;
-    }
-    size_t at = path.find("/resolve/");
-    if (at == std::string::npos) return error(r, 404, "", "not found");
-    const FakeRepo* repo = find_repo(q, r, path.substr(1, at - 1));
-    if (!repo) return;
-    std::string rest = path.substr(at + 9);
-    size_t slash = rest.find('/');
-    std::string commit;
-    auto* files = find_commit(r, *repo, rest.substr(0, slash), &commit);
-    if (!files) return;
-    std::string name = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    auto f = files->find(name);
-    if (f == files->end()) return error(r, 404, "EntryNotFound", name + " does not exist on \"" + rest.substr(0, slash) + "\"");
-    r.set_header("X-Repo-Commit", commit);
-    auto ov = repo->etag_override.find(name);
-    if (f->second.lfs) {
-      const std::string sha = sha256_hex(f->second.content);
-      r.status = 302;
-      r.set_header("ETag", "\"" + sha256_hex("pointer " + sha).substr(0, 40) + "\"");
-      r.set_header("X-Linked-Etag", ov != repo->etag_override.end() ? ov->second : "\"" + sha + "\"");
-      r.set_header("X-Linked-Size", std::to_string(f->second.content.size()));
-      r.set_header("Location", "http://127.0.0.1:" + std::to_string(cdn_port_) + "/cdn/" + sha + "?sig=abc");
-      r.set_content("", "text/plain");
-      return;
-    }
-    // A regular (git) file: its ETag is the git blob sha1 on the real Hub; any opaque name here.
-    r.set_header("ETag", ov != repo->etag_override.end() ? ov->second : "\"" + sha256_hex(f->second.content).substr(0, 40) + "\"");
-    r.set_content(f->second.content, "application/octet-stream");
-  }
-
-  void on_cdn(const httplib::Request& q, httplib::Response& r) {
-    record("cdn", q);
-    const std::string sha = q.path.substr(q.path.rfind('/') + 1);
-    auto it = by_sha_.find(sha);
-    if (it == by_sha_.end()) return error(r, 404, "", "no such object");
-    std::string body = it->second;
-    if (corrupt_next > 0) {
-      --corrupt_next;
-      body[body.size() / 2] ^= 0x5a;
-    }
-    const int slow = slow_ms;
-    if (slow == 0) {
-      r.set_content(body, "application/octet-stream");  // httplib answers Range with 206 itself
-      return;
-    }
-    auto shared = std::make_shared<std::string>(body);
-    r.set_content_provider(shared->size(), "application/octet-stream",
-                           [shared, slow](size_t offset, size_t length, httplib::DataSink& sink) {
-                             std::this_thread::sleep_for(std::chrono::milliseconds(slow));
-                             size_t n = std::min<size_t>(length, 16384);
-                             sink.write(shared->data() + offset, n);
-                             return true;
-                           });
-  }
-
-  httplib::Server hub_, cdn_;
-  int hub_port_ = 0, cdn_port_ = 0;
-  std::thread hub_thread_, cdn_thread_;
-  std::mutex mu_;
-  std::vector<Seen> seen_;
-  std::map<std::string, std::string> by_sha_;
-};
+using testing::CliRun;
+using testing::FakeFile;
+using testing::kToken;
+using testing::read_file;
+using testing::run_cli;
+using testing::Seen;
+using testing::weights_bytes;
+using testing::write_file;
 
 const std::string kCommitA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
 const std::string kCommitB = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
 
-class HubTest : public ::testing::Test {
+class HubTest : public testing::FakeHubTest {
  protected:
   void SetUp() override {
-    for (const char* v : {"HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_ENDPOINT", "HF_TOKEN",
-                          "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
-                          "XDG_CACHE_HOME", "no_proxy", "NO_PROXY"}) {
-      const char* old = std::getenv(v);
-      saved_.emplace_back(v, old ? std::optional<std::string>(old) : std::nullopt);
-      ::unsetenv(v);
-    }
-    std::string tmpl = (fs::temp_directory_path() / "cf_hub_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    home_ = tmpl;
-    ::setenv("HF_HOME", home_.c_str(), 1);
-    ::setenv("HF_ENDPOINT", hub_.endpoint().c_str(), 1);
-    ::setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1", 1);
-    // The fake Hub is on loopback: never through a proxy the environment may name.
-    ::setenv("no_proxy", "127.0.0.1,localhost", 1);
-    ::setenv("NO_PROXY", "127.0.0.1,localhost", 1);
-
+    testing::FakeHubTest::SetUp();
     weights_ = weights_bytes(300000, 1);
     hub_.add("org/tiny", "main", kCommitA,
              {{"config.json", {R"({"model_type": "bert"})"}},
@@ -282,22 +57,9 @@ class HubTest : public ::testing::Test {
     hub_.add("tiny-single", "main", kCommitA, {{"config.json", {"{}"}}});
     hub_.add("org/private", "main", kCommitA, {{"config.json", {R"({"private": true})"}}}, true);
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(home_, ec);
-    for (auto& [k, v] : saved_) {
-      if (v) ::setenv(k.c_str(), v->c_str(), 1);
-      else ::unsetenv(k.c_str());
-    }
-    ::unsetenv("HF_HUB_DISABLE_PROGRESS_BARS");
-  }
-  fs::path storage(const std::string& folder = "models--org--tiny") const { return home_ / "hub" / folder; }
   std::string weights_sha() const { return sha256_hex(weights_); }
 
-  FakeHub hub_;
-  fs::path home_;
   std::string weights_;
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
 template <class F>
@@ -620,27 +382,6 @@ TEST_F(HubTest, AutoClassesLoadAHubId) {
 
 // ---- the `cppformers download` command, end to end ------------------------------------------
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun run_cli(const std::string& args) {
-  const fs::path err_file = fs::temp_directory_path() / ("cf_hub_cli_err_" + std::to_string(::getpid()));
-  const std::string cmd = std::string(CPPFORMERS_CLI_PATH) + " " + args + " 2>" + err_file.string();
-  CliRun r{-1, "", ""};
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_file(err_file);
-  fs::remove(err_file);
-  return r;
-}
-
 TEST_F(HubTest, DownloadCommand) {
   CliRun r = run_cli("download --include '*.json' --include 'tokenizer*' org/tiny");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -656,23 +397,23 @@ TEST_F(HubTest, DownloadCommand) {
   EXPECT_EQ(r.out, (home_ / "elsewhere" / "models--org--tiny" / "snapshots" / kCommitB / "model.safetensors").string() + "\n");
 
   r = run_cli(std::string("download org/private --token ") + "hf_WRONGsecretTOKEN_abcdefgh");
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 3);  // not found / refused
   EXPECT_NE(r.err.find("org/private"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("hf_WRONGsecretTOKEN_abcdefgh"), std::string::npos) << r.err;
   r = run_cli("download org/private");
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("HF_TOKEN"), std::string::npos) << r.err;
   r = run_cli(std::string("download org/private --token ") + kToken);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find(kToken), std::string::npos);
 
   r = run_cli("download org/tiny ../../etc/passwd");
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 1);  // a bad argument
   EXPECT_NE(r.err.find("refusing"), std::string::npos) << r.err;
   ::setenv("HF_HUB_OFFLINE", "1", 1);
   r = run_cli("download org/never-fetched");
   ::unsetenv("HF_HUB_OFFLINE");
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("not in the cache"), std::string::npos) << r.err;
   r = run_cli("download");
   EXPECT_EQ(r.code, 2);
@@ -697,6 +438,124 @@ TEST_F(HubTest, EnvCommand) {
   EXPECT_NE(r.out.find("- threads: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("- hub token: none"), std::string::npos) << r.out;
   EXPECT_EQ(hub_.count(), 0u);
+}
+
+// ---- Hub ids through the library's from_pretrained options and every command ----------------
+
+// The text-classification fixture on the fake Hub as org/clf: main, and a v1 branch whose
+// config names the labels differently; the text-generation fixture as org/gen.
+class HubIdsTest : public HubTest {
+ protected:
+  void SetUp() override {
+    HubTest::SetUp();
+    clf_ = fs::path(CPPFORMERS_SOURCE_DIR) / ".." / "shared" / "fixtures" / "pipelines" / "text_classification";
+    gen_ = fs::path(CPPFORMERS_SOURCE_DIR) / ".." / "shared" / "fixtures" / "pipelines" / "text_generation";
+    ASSERT_TRUE(fs::exists(clf_ / "model.safetensors")) << clf_;
+    ASSERT_TRUE(fs::exists(gen_ / "model.safetensors")) << gen_;
+    json v1 = json::parse(read_file(clf_ / "config.json"));
+    v1["id2label"] = {{"0", "neg"}, {"1", "neu"}, {"2", "pos"}};
+    v1["label2id"] = {{"neg", 0}, {"neu", 1}, {"pos", 2}};
+    auto files = [&](const fs::path& dir, const std::string& config) {
+      std::map<std::string, FakeFile> f;
+      for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                               "generation_config.json"})
+        if (fs::exists(dir / name)) f[name] = {read_file(dir / name)};
+      f["config.json"] = {config};
+      f["model.safetensors"] = {read_file(dir / "model.safetensors"), true};
+      return f;
+    };
+    hub_.add("org/clf", "main", kCommitA, files(clf_, read_file(clf_ / "config.json")));
+    hub_.add("org/clf", "v1", kCommitB, files(clf_, v1.dump()));
+    hub_.add("org/gen", "main", kCommitA, files(gen_, read_file(gen_ / "config.json")));
+    hub_.add("org/private-tok", "main", kCommitA, files(clf_, read_file(clf_ / "config.json")), true);
+  }
+  fs::path clf_, gen_;
+};
+
+TEST_F(HubIdsTest, FromPretrainedOptionsReachTheHub) {
+  FromPretrainedOptions v1;
+  v1.revision = "v1";
+  auto model = AutoModelForSequenceClassification::from_pretrained("org/clf", v1);
+  EXPECT_EQ(model->config().id2label.at(0), "neg");
+  EXPECT_TRUE(fs::exists(storage("models--org--clf") / "snapshots" / kCommitB / "model.safetensors"));
+  EXPECT_EQ(AutoConfig::from_pretrained("org/clf", v1)->id2label.at(2), "pos");
+  EXPECT_EQ(AutoConfig::from_pretrained("org/clf")->id2label.at(2), "positive");
+
+  // AutoTokenizer: only the tokenizer files, then from the cache without a request.
+  hub_.clear();
+  AutoTokenizer tok = AutoTokenizer::from_pretrained("org/clf");
+  EXPECT_EQ(tok.encode("hello"), AutoTokenizer::from_pretrained(clf_.string()).encode("hello"));
+  EXPECT_EQ(hub_.count("cdn", "GET"), 0u);  // no weights
+  EXPECT_TRUE(fs::exists(storage("models--org--clf") / "snapshots" / kCommitA / "tokenizer_config.json"));
+  EXPECT_FALSE(fs::exists(storage("models--org--clf") / "snapshots" / kCommitA / "model.safetensors"));
+  hub_.clear();
+  AutoTokenizer::from_pretrained("org/clf");
+  EXPECT_EQ(hub_.count(), 0u);
+
+  HubOptions elsewhere;
+  elsewhere.cache_dir = (home_ / "elsewhere").string();
+  AutoTokenizer::from_pretrained("org/clf", elsewhere);
+  EXPECT_TRUE(fs::exists(home_ / "elsewhere" / "models--org--clf" / "snapshots" / kCommitA / "tokenizer.json"));
+  HubOptions offline;
+  offline.local_files_only = true;
+  EXPECT_THROW(AutoTokenizer::from_pretrained("org/gen", offline), IOError);
+  HubOptions with_token;
+  with_token.token = kToken;
+  EXPECT_THROW(AutoTokenizer::from_pretrained("org/private-tok"), HubError);
+  AutoTokenizer::from_pretrained("org/private-tok", with_token);
+
+  // pipeline(): the revision reaches the model and the tokenizer.
+  PipelineOptions po;
+  po.model_options.revision = "v1";
+  auto clf = pipeline("text-classification", "org/clf", po);
+  const std::string label = clf->call("great service")[0]["label"].get<std::string>();
+  EXPECT_TRUE(label == "neg" || label == "neu" || label == "pos") << label;
+}
+
+TEST_F(HubIdsTest, EveryCommandResolvesHubIds) {
+  const fs::path in = home_ / "in.jsonl";
+  write_file(in, "{\"text\": \"Hello there, general Kenobi\"}\n{\"text\": \"refund\"}\n");
+  CliRun local = run_cli("tokenize --tokenizer " + clf_.string() + " < " + in.string());
+  ASSERT_EQ(local.code, 0) << local.err;
+  CliRun r = run_cli("tokenize --tokenizer org/clf < " + in.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, local.out);
+  r = run_cli("tokenize --tokenizer org/private-tok < " + in.string());
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("HF_TOKEN"), std::string::npos) << r.err;
+  r = run_cli("tokenize --tokenizer org/private-tok --token " + std::string(kToken) + " < " + in.string());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, local.out);
+  EXPECT_EQ(r.err.find(kToken), std::string::npos);
+
+  const fs::path ids = home_ / "ids.jsonl";
+  write_file(ids, "[2, 5, 3]\n");
+  local = run_cli("decode --tokenizer " + clf_.string() + " < " + ids.string());
+  r = run_cli("decode --tokenizer org/clf --revision v1 < " + ids.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, local.out);
+
+  local = run_cli("generate --model " + gen_.string() + " 'Once upon a time' --max-new-tokens 4 --json");
+  ASSERT_EQ(local.code, 0) << local.err;
+  r = run_cli("generate --model org/gen 'Once upon a time' --max-new-tokens 4 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, local.out);
+  hub_.clear();
+  r = run_cli("generate --model org/gen 'Once upon a time' --max-new-tokens 4 --json --local-files-only");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, local.out);
+  EXPECT_EQ(hub_.count(), 0u);
+  r = run_cli("generate --model org/nope 'x' --local-files-only");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("not in the cache"), std::string::npos) << r.err;
+
+  r = run_cli("run text-classification --model org/clf --revision v1 --inputs-json '\"great service\"' --kwargs '{\"top_k\": null}'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  json got = json::parse(r.out);
+  ASSERT_EQ(got.size(), 3u);
+  std::set<std::string> labels;
+  for (const json& x : got) labels.insert(x["label"].get<std::string>());
+  EXPECT_EQ(labels, (std::set<std::string>{"neg", "neu", "pos"}));
 }
 
 }  // namespace

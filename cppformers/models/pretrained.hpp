@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cppformers/io/hub.hpp"
 #include "cppformers/models/model_io.hpp"
 #include "cppformers/nn/module.hpp"
 
@@ -44,6 +45,23 @@ struct FromPretrainedOptions {
   int64_t num_labels = -1;       // overrides the config's labels (LABEL_0..), as Python's kwarg
   std::map<int64_t, std::string> id2label;  // overrides the config's labels when non-empty
   bool strict = false;           // fail on missing/unexpected keys instead of warning
+  // A Hub id ("org/name") is fetched through the cache with these, as Python's kwargs of the same
+  // names (see io/hub.hpp); a local folder ignores them.
+  std::string revision = "main";  // branch, tag or commit
+  std::string token;              // empty: HF_TOKEN, else the token file
+  std::string cache_dir;          // empty: HF_HUB_CACHE, else $HF_HOME/hub
+  bool local_files_only = false;  // the cache only, no request
+  bool force_download = false;    // fetch again even when cached
+
+  io::HubOptions hub_options() const {
+    io::HubOptions h;
+    h.revision = revision;
+    h.token = token;
+    h.cache_dir = cache_dir;
+    h.local_files_only = local_files_only;
+    h.force_download = force_download;
+    return h;
+  }
 };
 
 class PreTrainedModel : public nn::Module {

@@ -49,7 +49,8 @@ json FeatureExtractionPipeline::call(const json& inputs, const json& kwargs) {
   };
   if (!inputs.is_array()) return one(inputs);
   json out = json::array();
-  for (const json& x : inputs) out.push_back(one(x));
+  ProgressBar bar = progress_bar(inputs.size(), kwarg<int64_t>(kwargs, "batch_size", 0));
+  for (const json& x : inputs) out.push_back(one(x)), bar.update();
   return out;
 }
 

@@ -106,7 +106,8 @@ json FillMaskPipeline::call(const json& inputs, const json& kwargs) {
   };
   if (!inputs.is_array()) return one(inputs);
   json out = json::array();
-  for (const json& x : inputs) out.push_back(one(x));
+  ProgressBar bar = progress_bar(inputs.size(), kwarg<int64_t>(kwargs, "batch_size", 0));
+  for (const json& x : inputs) out.push_back(one(x)), bar.update();
   return inputs.size() == 1 ? out[0] : out;
 }
 

@@ -75,7 +75,8 @@ json ImageClassificationPipeline::call(const json& inputs, const json& kwargs) {
   const int64_t top_k = std::min<int64_t>(kwarg<int64_t>(kwargs, "top_k", 5), model_->config().num_labels());
   const std::string fn = kwarg<std::string>(kwargs, "function_to_apply", "");
   json out = json::array();
-  for (const auto& p : paths) out.push_back(scores_json(classify(processors::load_image(p), fn), top_k));
+  ProgressBar bar = progress_bar(paths.size(), kwarg<int64_t>(kwargs, "batch_size", 0));
+  for (const auto& p : paths) out.push_back(scores_json(classify(processors::load_image(p), fn), top_k)), bar.update();
   return single ? out[0] : out;
 }
 
@@ -121,11 +122,13 @@ json ZeroShotImageClassificationPipeline::call(const json& inputs, const json& k
   }
   const std::string tmpl = kwarg<std::string>(kwargs, "hypothesis_template", "This is a photo of {}.");
   json out = json::array();
+  ProgressBar bar = progress_bar(paths.size(), kwarg<int64_t>(kwargs, "batch_size", 0));
   for (const auto& p : paths) {
     json r = json::array();
     for (auto& [label, score] : classify(processors::load_image(p), labels, tmpl))
       r.push_back(json{{"score", score}, {"label", label}});
     out.push_back(r);
+    bar.update();
   }
   return single ? out[0] : out;
 }

@@ -69,7 +69,17 @@ std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& m
   const TaskEntry& t = find_task(task);
   // A Hub id is resolved once to its local snapshot, so the model, the tokenizer and the
   // processor files all load from the same folder.
-  return t.make(io::resolve_model(model.empty() ? t.default_model : model), options);
+  auto p = t.make(io::resolve_model(model.empty() ? t.default_model : model, options.model_options.hub_options()),
+                  options);
+  p->set_progress(options.progress, options.progress_min_inputs);
+  return p;
+}
+
+ProgressBar Pipeline::progress_bar(size_t n, int64_t batch_size) const {
+  const int64_t bs = std::max<int64_t>(1, batch_size > 0 ? batch_size : batch_size_);
+  const int64_t threshold = progress_min_inputs_ >= 0 ? progress_min_inputs_ : 4 * bs;
+  if (int64_t(n) <= threshold) return ProgressBar();
+  return ProgressBar(task_, n, ProgressUnit::kItems, progress_);
 }
 
 void Pipeline::check_kwargs(const json& kwargs, const std::vector<std::string>& known) const {
@@ -132,7 +142,7 @@ float np_sum(const float* a, int64_t n) {
 }
 
 AutoTokenizer load_tokenizer(const std::string& dir, const PipelineOptions& o) {
-  return AutoTokenizer::from_pretrained(o.tokenizer.empty() ? dir : o.tokenizer);
+  return AutoTokenizer::from_pretrained(o.tokenizer.empty() ? dir : o.tokenizer, o.model_options.hub_options());
 }
 
 }  // namespace pipelines

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cppformers/core/progress.hpp"
 #include "cppformers/models/pretrained.hpp"
 #include "cppformers/tokenizers/auto_tokenizer.hpp"
 
@@ -20,9 +21,16 @@ namespace cppformers {
 using json = nlohmann::json;
 
 struct PipelineOptions {
-  std::string tokenizer;               // a folder; default: the model's folder
+  std::string tokenizer;               // a folder or Hub id; default: the model's folder
+  // dtype, labels, and for Hub ids revision, token, cache_dir, local_files_only, force_download
+  // (they apply to the tokenizer too).
   FromPretrainedOptions model_options;
   int64_t batch_size = 1;              // default batch_size of calls (a call's kwarg overrides)
+  // A progress bar on stderr for a call with more than progress_min_inputs inputs (-1: more than
+  // 4 x the batch size). progress: std::nullopt follows core/progress.hpp (--progress /
+  // --no-progress, CPPFORMERS_PROGRESS, else only when stderr is a terminal).
+  std::optional<bool> progress;
+  int64_t progress_min_inputs = -1;
 };
 
 class Pipeline {
@@ -35,6 +43,11 @@ class Pipeline {
   const std::string& task() const { return task_; }
   PreTrainedModel& model() { return *model_; }
   const AutoTokenizer& tokenizer() const { return *tokenizer_; }
+  // See PipelineOptions::progress / progress_min_inputs (pipeline() applies the options).
+  void set_progress(std::optional<bool> on, int64_t min_inputs = -1) {
+    progress_ = on;
+    progress_min_inputs_ = min_inputs;
+  }
 
   // Shared pieces for subclasses; public for tests and composition.
   struct Batch {
@@ -52,11 +65,16 @@ class Pipeline {
       : task_(std::move(task)), model_(std::move(model)), tokenizer_(std::move(tokenizer)), batch_size_(batch_size) {}
   // Throws ValueError naming any key of `kwargs` not in `known`.
   void check_kwargs(const json& kwargs, const std::vector<std::string>& known) const;
+  // The bar a call over n inputs shows (batch_size: the call's, <= 0 the pipeline's); one that
+  // draws nothing when n is at most the threshold or bars are off. update() it per input.
+  ProgressBar progress_bar(size_t n, int64_t batch_size = 0) const;
 
   std::string task_;
   std::shared_ptr<PreTrainedModel> model_;
   std::optional<AutoTokenizer> tokenizer_;
   int64_t batch_size_;
+  std::optional<bool> progress_;
+  int64_t progress_min_inputs_ = -1;
 };
 
 // Builds the pipeline for `task` (or an alias: "sentiment-analysis", "ner") on `model`.

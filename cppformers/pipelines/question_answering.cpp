@@ -321,7 +321,8 @@ json QuestionAnsweringPipeline::call(const json& inputs, const json& kwargs) {
     return list;
   };
   json out = json::array();
-  for (const auto& [q, c] : examples) out.push_back(render((*this)(q, c, o)));
+  ProgressBar bar = progress_bar(examples.size(), o.batch_size);
+  for (const auto& [q, c] : examples) out.push_back(render((*this)(q, c, o))), bar.update();
   return examples.size() == 1 ? out[0] : out;
 }
 

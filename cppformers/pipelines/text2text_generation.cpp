@@ -37,6 +37,7 @@ std::vector<std::vector<int64_t>> Text2TextGenerationPipeline::generate_ids(cons
   auto& model = dynamic_cast<Seq2SeqLM&>(*model_);
   const size_t bs = size_t(std::max<int64_t>(1, batch_size > 0 ? batch_size : batch_size_));
   std::vector<std::vector<int64_t>> out;
+  ProgressBar bar = progress_bar(texts.size(), int64_t(bs));
   for (size_t at = 0; at < texts.size(); at += bs) {
     std::vector<tokenizers::EncodeInput> chunk;
     for (size_t i = at; i < std::min(texts.size(), at + bs); ++i) chunk.push_back({prefix + texts[i], std::nullopt});
@@ -47,6 +48,7 @@ std::vector<std::vector<int64_t>> Text2TextGenerationPipeline::generate_ids(cons
     GenerateOutput g = generate_seq2seq(model, in, cfg, ex);
     const size_t per = g.sequences.size() / chunk.size();
     for (size_t i = 0; i < g.sequences.size(); i += std::max<size_t>(1, per)) out.push_back(g.sequences[i]);
+    bar.update(chunk.size());
   }
   return out;
 }

@@ -70,6 +70,7 @@ std::vector<std::vector<LabelScore>> TextClassificationPipeline::classify(const 
   const int64_t bs = std::max<int64_t>(1, batch_size > 0 ? batch_size : batch_size_);
   std::vector<std::vector<LabelScore>> results;
   autograd::NoGradGuard no_grad;
+  ProgressBar bar = progress_bar(inputs.size(), bs);
   for (size_t at = 0; at < inputs.size(); at += size_t(bs)) {
     std::vector<tokenizers::EncodeInput> chunk(inputs.begin() + at, inputs.begin() + std::min(inputs.size(), at + bs));
     Batch b = encode(chunk, truncation ? "longest_first" : "");
@@ -86,6 +87,7 @@ std::vector<std::vector<LabelScore>> TextClassificationPipeline::classify(const 
       std::stable_sort(row.begin(), row.end(), [](const LabelScore& a, const LabelScore& b) { return a.score > b.score; });
       results.push_back(std::move(row));
     }
+    bar.update(chunk.size());
   }
   return results;
 }

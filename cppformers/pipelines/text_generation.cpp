@@ -25,6 +25,7 @@ std::vector<std::vector<std::vector<int64_t>>> TextGenerationPipeline::generate_
   const size_t bs = size_t(std::max<int64_t>(1, batch_size > 0 ? batch_size : batch_size_));
   std::vector<std::vector<std::vector<int64_t>>> out;
   autograd::NoGradGuard no_grad;
+  ProgressBar bar = progress_bar(prompts.size(), int64_t(bs));
   for (size_t at = 0; at < prompts.size(); at += bs) {
     const size_t n = std::min(bs, prompts.size() - at);
     std::vector<std::vector<int64_t>> ids;
@@ -48,6 +49,7 @@ std::vector<std::vector<std::vector<int64_t>>> TextGenerationPipeline::generate_
     const size_t per = g.sequences.size() / n;  // num_return_sequences rows per prompt
     for (size_t i = 0; i < n; ++i)
       out.emplace_back(g.sequences.begin() + i * per, g.sequences.begin() + (i + 1) * per);
+    bar.update(n);
   }
   return out;
 }

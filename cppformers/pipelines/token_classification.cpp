@@ -198,6 +198,7 @@ std::vector<std::vector<TokenEntity>> TokenClassificationPipeline::classify(
   const int64_t n_labels = model_->config().num_labels();
   {
     autograd::NoGradGuard no_grad;
+    ProgressBar bar = progress_bar(windows.size(), bs);  // windows: the texts, and their strides
     for (size_t at = 0; at < windows.size(); at += size_t(bs)) {
       const size_t end = std::min(windows.size(), at + size_t(bs));
       int64_t S = 0;
@@ -227,6 +228,7 @@ std::vector<std::vector<TokenEntity>> TokenClassificationPipeline::classify(
         Window& w = windows[at + size_t(b)];
         w.logits.assign(p + b * S * n_labels, p + (b * S + int64_t(w.enc->size())) * n_labels);
       }
+      bar.update(size_t(B));
     }
   }
 

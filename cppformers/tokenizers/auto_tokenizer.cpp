@@ -1,5 +1,6 @@
 #include "cppformers/tokenizers/auto_tokenizer.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -66,7 +67,25 @@ static std::optional<std::string> special_token_field(const json& cfg, const cha
   throw FormatError(where + ": " + key + ": expected a string or {\"content\": ...}");
 }
 
-AutoTokenizer AutoTokenizer::from_pretrained(const std::string& folder) {
+namespace {
+std::atomic<AutoTokenizer::HubResolver> g_hub_resolver{nullptr};
+}  // namespace
+
+void AutoTokenizer::set_hub_resolver(HubResolver resolver) { g_hub_resolver = resolver; }
+
+AutoTokenizer AutoTokenizer::from_pretrained(const std::string& id_or_folder) {
+  return from_pretrained(id_or_folder, io::HubOptions{});
+}
+
+AutoTokenizer AutoTokenizer::from_pretrained(const std::string& id_or_folder, const io::HubOptions& hub) {
+  std::error_code ec;
+  if (std::filesystem::exists(id_or_folder, ec)) return from_folder(id_or_folder);
+  HubResolver resolve = g_hub_resolver.load();
+  if (!resolve) return from_folder(id_or_folder);  // the folder-only library: its "not found" message
+  return from_folder(resolve(id_or_folder, hub));
+}
+
+AutoTokenizer AutoTokenizer::from_folder(const std::string& folder) {
   namespace fs = std::filesystem;
   fs::path dir(folder);
   fs::path tj = fs::is_directory(dir) ? dir / "tokenizer.json" : dir;

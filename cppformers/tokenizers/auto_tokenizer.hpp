@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cppformers/io/hub.hpp"  // HubOptions only: a plain struct, the client is not needed here
 #include "cppformers/tokenizers/tokenizer.hpp"
 
 namespace cppformers {
@@ -60,8 +61,17 @@ std::string clean_up_tokenization(std::string text);
 
 class AutoTokenizer {
  public:
-  // Reads DIR/tokenizer.json (required) and DIR/tokenizer_config.json (optional).
-  static AutoTokenizer from_pretrained(const std::string& folder);
+  // Reads DIR/tokenizer.json (required) and DIR/tokenizer_config.json (optional); DIR may also be
+  // the path of a tokenizer.json. Anything else is taken as a Hub id ("org/name"): its tokenizer
+  // files are fetched into the Hub cache (or found there) with `hub`'s revision, token,
+  // cache_dir, local_files_only and force_download, as Python's kwargs of those names. Hub ids
+  // need the Hub client of the cppformers library (the `cppformers` CMake target links it); the
+  // standalone tokenizers library loads folders only.
+  static AutoTokenizer from_pretrained(const std::string& id_or_folder);
+  static AutoTokenizer from_pretrained(const std::string& id_or_folder, const io::HubOptions& hub);
+  // Hub id -> the local folder holding its tokenizer files. Installed by auto/auto_tokenizer_hub.cpp.
+  using HubResolver = std::string (*)(const std::string& repo_id, const io::HubOptions& hub);
+  static void set_hub_resolver(HubResolver resolver);
 
   tokenizers::BatchEncoding operator()(const std::string& text, const tokenizers::CallOptions& o = {}) const;
   tokenizers::BatchEncoding operator()(const std::vector<std::string>& texts, const tokenizers::CallOptions& o = {}) const;
@@ -87,6 +97,7 @@ class AutoTokenizer {
 
  private:
   explicit AutoTokenizer(tokenizers::Tokenizer t) : tok_(std::move(t)) {}
+  static AutoTokenizer from_folder(const std::string& folder);
   tokenizers::Tokenizer tok_;
 };
 

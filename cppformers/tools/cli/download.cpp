@@ -1,5 +1,5 @@
 // cppformers download ID [FILE...] [--revision R] [--include GLOB]... [--cache-dir D] [--token T]
-//                        [--force-download] [--local-files-only]
+//                        [--force-download] [--local-files-only] [--no-progress]
 // Fetches a model from the Hub into the cache Python's huggingface_hub uses and prints the
 // snapshot folder (or, with FILEs, each file's path, one a line). The revision is always listed
 // on the Hub (unless offline); files already cached are not fetched again.
@@ -32,15 +32,12 @@ CommandRegistration reg{{"download", "Download a model from the Hugging Face Hub
                            auto a = std::make_shared<DownloadArgs>();
                            app.add_option("id", a->id, "Hub model id, e.g. org/name")->required();
                            app.add_option("files", a->files, "only these files (their paths are printed)");
-                           app.add_option("--revision", a->hub.revision, "branch, tag or commit (default main)");
                            app.add_option("--include", a->hub.allow_patterns,
                                           "glob of files to fetch, repeatable (default: configs, *.safetensors, "
                                           "tokenizer files)")
                                ->allow_extra_args(false);  // one glob per --include
-                           app.add_option("--cache-dir", a->hub.cache_dir, "cache folder (default $HF_HUB_CACHE or $HF_HOME/hub)");
-                           app.add_option("--token", a->hub.token, "Hub token (default $HF_TOKEN or the token file)");
-                           app.add_flag("--force-download", a->hub.force_download, "fetch again even if cached");
-                           app.add_flag("--local-files-only", a->hub.local_files_only, "use the cache only, no network");
+                           add_hub_options(app, a->hub, /*force_download=*/true);
+                           add_progress_options(app);
                            return [a] { return run_download(*a); };
                          }}};
 

@@ -1,4 +1,4 @@
-// cppformers generate --model DIR [PROMPT] [--inputs IN.safetensors] [--max-new-tokens N]
+// cppformers generate --model DIR_OR_ID [PROMPT] [--inputs IN.safetensors] [--max-new-tokens N]
 //                     [--num-beams K] [--do-sample --temperature T --top-k K --top-p P --min-p P --seed S]
 //                     [--repetition-penalty R] [--no-repeat-ngram-size N] [--stop STR ...] [--json]
 // Generates with a causal LM. With --inputs (input_ids, attention_mask: a left-padded batch) it
@@ -11,6 +11,7 @@
 
 #include "cppformers/auto/auto_model.hpp"
 #include "cppformers/generation/utils.hpp"
+#include "cppformers/io/hub.hpp"
 #include "cppformers/io/json.hpp"
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/tools/cli/command.hpp"
@@ -30,16 +31,20 @@ struct GenerateArgs {
   std::vector<int64_t> eos_token_id;
   std::vector<std::string> stop;
   bool do_sample = false, greedy = false, json_out = false, no_cache = false, skip_special = true;
+  io::HubOptions hub;
 };
 
 int run_generate(const GenerateArgs& a) {
+  // A Hub id is resolved once, so the model, its generation_config.json and its tokenizer all
+  // come from the same snapshot.
+  const std::string dir = io::resolve_model(a.model, a.hub);
   FromPretrainedOptions opts;
   if (a.dtype == "bfloat16" || a.dtype == "bf16") opts.dtype = kBF16;
   else if (a.dtype != "float32" && a.dtype != "f32") throw ValueError("--dtype: expected float32 or bfloat16, got '" + a.dtype + "'");
   if (a.inputs.empty() == a.prompt.empty()) throw ValueError("give exactly one of PROMPT and --inputs FILE.safetensors");
-  const bool seq2seq = is_encoder_decoder_folder(a.model);
-  auto model = seq2seq ? load_model_from_architectures(a.model, opts) : AutoModelForCausalLM::from_pretrained(a.model, opts);
-  GenerationConfig cfg = GenerationConfig::from_pretrained(a.model, &model->config());
+  const bool seq2seq = is_encoder_decoder_folder(dir);
+  auto model = seq2seq ? load_model_from_architectures(dir, opts) : AutoModelForCausalLM::from_pretrained(dir, opts);
+  GenerationConfig cfg = GenerationConfig::from_pretrained(dir, &model->config());
   nlohmann::json kw = a.kwargs.empty() ? nlohmann::json::object() : io::parse_json(a.kwargs, "--kwargs");
   auto set = [&](const char* k, const auto& v) { if (v) kw[k] = *v; };
   set("max_new_tokens", a.max_new_tokens);
@@ -64,7 +69,7 @@ int run_generate(const GenerateArgs& a) {
   if (!a.early_stopping.empty())
     kw["early_stopping"] = a.early_stopping == "never" ? nlohmann::json("never") : nlohmann::json(a.early_stopping == "true");
   cfg.update(kw, "command line");
-  if (seq2seq) return run_seq2seq_generate(a.model, *model, a.inputs, a.prompt, cfg, kw);
+  if (seq2seq) return run_seq2seq_generate(dir, *model, a.inputs, a.prompt, cfg, kw);
 
   if (!a.inputs.empty()) {
     io::StateDict t = io::load_file(a.inputs);
@@ -77,7 +82,7 @@ int run_generate(const GenerateArgs& a) {
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
-  AutoTokenizer tok = AutoTokenizer::from_pretrained(a.model);
+  AutoTokenizer tok = AutoTokenizer::from_pretrained(dir);
   GenerateOptions o;
   o.tokenizer = &tok;
   std::unique_ptr<TextStreamer> streamer;
@@ -110,7 +115,7 @@ int run_generate(const GenerateArgs& a) {
 CommandRegistration reg{{"generate", "Generate text (or token ids) with a causal language model",
                          [](CLI::App& app) -> std::function<int()> {
                            auto a = std::make_shared<GenerateArgs>();
-                           app.add_option("--model", a->model, "model folder (config.json + *.safetensors)")->required();
+                           app.add_option("--model", a->model, "model folder (config.json + *.safetensors) or Hub id")->required();
                            app.add_option("prompt", a->prompt, "text to continue (needs the folder's tokenizer)");
                            app.add_option("--inputs", a->inputs, "safetensors with input_ids (and attention_mask): prints ids as JSON");
                            app.add_option("--max-new-tokens", a->max_new_tokens, "tokens to generate");
@@ -137,6 +142,8 @@ CommandRegistration reg{{"generate", "Generate text (or token ids) with a causal
                            app.add_flag("--no-cache", a->no_cache, "recompute the whole sequence every step");
                            app.add_option("--dtype", a->dtype, "weight dtype: float32 (default) or bfloat16");
                            app.add_flag("--json", a->json_out, "print ids (and text) as JSON instead of streaming text");
+                           add_hub_options(app, a->hub);
+                           add_progress_options(app);
                            return [a] { return run_generate(*a); };
                          }}};
 

@@ -3,6 +3,9 @@
 // string, a list, {"text":..,"text_pair":..}, {"question":..,"context":..}, a file path), or from
 // the arguments (one result line per input), or as JSON lines on stdin. Keyword arguments go
 // in --kwargs by their Python names; --top-k etc. are shortcuts. Output: Python's object as JSON.
+// A Hub id is fetched with --revision/--token/--cache-dir/--local-files-only/--force-download.
+// Progress bars (many inputs, downloads) go to stderr only: --progress / --no-progress.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -18,6 +21,7 @@ struct RunArgs {
   int64_t top_k = -2, batch_size = 0;
   std::string function_to_apply, aggregation_strategy;
   bool truncation = false;
+  io::HubOptions hub;
 };
 
 json parse(const std::string& text, const char* what) {
@@ -38,13 +42,23 @@ int run(const RunArgs& a) {
   if (a.batch_size > 0) kwargs["batch_size"] = a.batch_size;
   PipelineOptions opts;
   opts.tokenizer = a.tokenizer;
+  opts.model_options.revision = a.hub.revision;
+  opts.model_options.token = a.hub.token;
+  opts.model_options.cache_dir = a.hub.cache_dir;
+  opts.model_options.local_files_only = a.hub.local_files_only;
+  opts.model_options.force_download = a.hub.force_download;
   auto pipe = pipeline(a.task, a.model, opts);
   if (!a.inputs_json.empty()) {
     std::cout << pipe->call(parse(a.inputs_json, "--inputs-json"), kwargs).dump() << "\n";
     return 0;
   }
-  if (!a.inputs.empty()) {
-    for (const std::string& in : a.inputs) std::cout << pipe->call(json(in), kwargs).dump() << "\n";
+  if (!a.inputs.empty()) {  // one call per input; a bar over them when there are many
+    const int64_t many = 4 * std::max<int64_t>(1, a.batch_size);
+    ProgressBar bar = int64_t(a.inputs.size()) > many ? ProgressBar(pipe->task(), a.inputs.size()) : ProgressBar();
+    for (const std::string& in : a.inputs) {
+      std::cout << pipe->call(json(in), kwargs).dump() << "\n";
+      bar.update();
+    }
     return 0;
   }
   std::string line;  // JSON lines (or plain text lines) on stdin
@@ -76,6 +90,8 @@ CommandRegistration reg{{"run", "Run a pipeline (text-classification, token-clas
                            app.add_option("--aggregation-strategy", a->aggregation_strategy, "none, simple, first, average, max");
                            app.add_flag("--truncation", a->truncation, "truncate inputs to the model's max length");
                            app.add_option("--batch-size", a->batch_size, "batch size");
+                           add_hub_options(app, a->hub, /*force_download=*/true);
+                           add_progress_options(app);
                            return [a] { return run(*a); };
                          }}};
 

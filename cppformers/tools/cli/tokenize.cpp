@@ -1,11 +1,12 @@
 // `cppformers tokenize` and `cppformers decode`: the tokenizers from the command line.
 //
-//   cppformers tokenize --tokenizer DIR [--pair] [--no-special-tokens] [--max-length N --truncation S]
+//   cppformers tokenize --tokenizer DIR_OR_ID [--pair] [--no-special-tokens] [--max-length N --truncation S]
 //                       [--padding longest|max_length]
 //     stdin: JSON lines, {"text": ...} or {"text": ..., "text_pair": ...}, or a JSON list of such
 //     objects (one padded batch). stdout: one JSON line per encoding with the goldens' fields
 //     (ids, tokens, offsets, type_ids, attention_mask, special_tokens_mask, word_ids, sequence_ids).
-//   cppformers decode --tokenizer DIR [--skip-special-tokens]
+//   cppformers decode --tokenizer DIR_OR_ID [--skip-special-tokens]
+//   (a Hub id: its tokenizer files are fetched with --revision/--token/--cache-dir/--local-files-only)
 //     stdin: JSON lines, each a list of ids (or {"ids": [...]}); stdout: one JSON string per line.
 #include <iostream>
 #include <optional>
@@ -23,6 +24,7 @@ using tokenizers::json;
 
 struct TokenizeArgs {
   std::string dir;
+  io::HubOptions hub;
   bool pair = false, no_special = false;
   std::optional<size_t> max_length;
   std::string truncation, padding;
@@ -43,7 +45,7 @@ tokenizers::EncodeInput parse_input(const json& j, bool want_pair, size_t line) 
 }
 
 int run_tokenize(const TokenizeArgs& a) {
-  AutoTokenizer tok = AutoTokenizer::from_pretrained(a.dir);
+  AutoTokenizer tok = AutoTokenizer::from_pretrained(a.dir, a.hub);
   tokenizers::CallOptions opt;
   opt.add_special_tokens = !a.no_special;
   opt.max_length = a.max_length;
@@ -77,8 +79,8 @@ int run_tokenize(const TokenizeArgs& a) {
   return 0;
 }
 
-int run_decode(const std::string& dir, bool skip) {
-  AutoTokenizer tok = AutoTokenizer::from_pretrained(dir);
+int run_decode(const std::string& dir, const io::HubOptions& hub, bool skip) {
+  AutoTokenizer tok = AutoTokenizer::from_pretrained(dir, hub);
   std::string line;
   size_t n = 0;
   while (std::getline(std::cin, line)) {
@@ -107,7 +109,9 @@ CommandRegistration tokenize_cmd{Command{
     "tokenize", "Tokenize JSON lines from stdin with a tokenizer folder", [](CLI::App& app) {
       auto a = std::make_shared<TokenizeArgs>();
       auto max_len = std::make_shared<size_t>(0);
-      app.add_option("--tokenizer", a->dir, "tokenizer folder (tokenizer.json [+ tokenizer_config.json])")->required();
+      app.add_option("--tokenizer", a->dir, "tokenizer folder (tokenizer.json [+ tokenizer_config.json]) or Hub id")->required();
+      add_hub_options(app, a->hub);
+      add_progress_options(app);
       app.add_flag("--pair", a->pair, "inputs are {\"text\", \"text_pair\"} pairs");
       app.add_flag("--no-special-tokens", a->no_special, "do not add the post-processor's special tokens");
       auto* ml = app.add_option("--max-length", *max_len, "maximum length (truncation / max_length padding)");
@@ -124,9 +128,12 @@ CommandRegistration decode_cmd{Command{
     "decode", "Decode JSON lists of token ids from stdin", [](CLI::App& app) {
       auto dir = std::make_shared<std::string>();
       auto skip = std::make_shared<bool>(false);
-      app.add_option("--tokenizer", *dir, "tokenizer folder")->required();
+      auto hub = std::make_shared<io::HubOptions>();
+      app.add_option("--tokenizer", *dir, "tokenizer folder or Hub id")->required();
       app.add_flag("--skip-special-tokens", *skip, "drop special tokens");
-      return std::function<int()>([dir, skip] { return run_decode(*dir, *skip); });
+      add_hub_options(app, *hub);
+      add_progress_options(app);
+      return std::function<int()>([dir, skip, hub] { return run_decode(*dir, *hub, *skip); });
     }}};
 
 }  // namespace
