@@ -8,6 +8,7 @@ timed the same way (one warm-up run, then N runs of prefill + greedy decode; med
 Run it with LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp and
 OPENBLAS_CORETYPE=SkylakeX for PyTorch at its best (see bench/peers/torch_bert.py).
 Prints one JSON line (the greedy ids too, to check both computed the same thing).
+--bf16 converts the weights to bfloat16 and runs the model in bf16, as `model.to(torch.bfloat16)`.
 """
 import argparse
 import json
@@ -85,8 +86,8 @@ class Llama(nn.Module):
         pos = torch.arange(start, start + S).float()
         freqs = torch.outer(pos, self.inv_freq)
         emb = torch.cat([freqs, freqs], -1)
-        cos, sin = emb.cos(), emb.sin()
         x = sd["model.embed_tokens.weight"][ids]
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
         for i in range(self.c["num_hidden_layers"]):
             p = f"model.layers.{i}."
             h = self.rms(x, sd[p + "input_layernorm.weight"])
@@ -120,10 +121,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--decode", type=int, default=64)
     ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--bf16", action="store_true", help="weights and compute in bfloat16 (PyTorch's bf16 eager)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     c = json.load(open(os.path.join(a.dir, "config.json")))
     sd = load_safetensors(os.path.join(a.dir, "model.safetensors"))
+    if a.bf16:
+        sd = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in sd.items()}
     ids = load_safetensors(os.path.join(a.dir, "prompt.safetensors"))["input_ids"]
     model = GPT2(c, sd) if c["model_type"] == "gpt2" else Llama(c, sd)
     P = ids.shape[1]
@@ -145,6 +149,7 @@ def main():
             pre.append(P / (t1 - t0))
             dec.append((a.decode - 1) / (t2 - t1))
     print(json.dumps({"impl": "pytorch", "torch": torch.__version__, "threads": a.threads,
+                      "weights": "bf16" if a.bf16 else "f32",
                       "blas": os.environ.get("LD_LIBRARY_PATH", "system"),
                       "coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
                       "prefill_tok_s": statistics.median(pre), "prefill_tok_s_best": max(pre),

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Decoder-only LLM prefill/decode: cppformers (bench_causal_lm) against PyTorch eager
+# (bench/peers/torch_causal.py) on the same weights, in one run, printed as ratios and as a
+# share of the memory-bandwidth floor measured by bench_causal_lm in the same run.
+#
+#   bench/run_causal.sh --build DIR --arch gpt2|llama1b [--dir D] [--bf16] [--prompt 128]
+#                       [--decode 64] [--iters 3] [--threads 2] [--no-torch]
+# Builds nothing: DIR must hold bench/bench_causal_lm (configure with -DCPPFORMERS_BENCH=ON).
+# The model folder D (default /tmp/cf_bench_ARCH) is written by the first run and reused.
+set -euo pipefail
+BUILD=build ARCH=gpt2 DIR="" BF16="" PROMPT=128 DECODE=64 ITERS=3 THREADS=2 TORCH=1
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --build) BUILD=$2; shift 2 ;;
+    --arch) ARCH=$2; shift 2 ;;
+    --dir) DIR=$2; shift 2 ;;
+    --bf16) BF16=--bf16; shift ;;
+    --prompt) PROMPT=$2; shift 2 ;;
+    --decode) DECODE=$2; shift 2 ;;
+    --iters) ITERS=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --no-torch) TORCH=0; shift ;;
+    *) echo "run_causal.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+DIR=${DIR:-/tmp/cf_bench_$ARCH}
+BIN="$BUILD/bench/bench_causal_lm"
+[[ -x $BIN ]] || { echo "run_causal.sh: $BIN not found (configure $BUILD with -DCPPFORMERS_BENCH=ON)" >&2; exit 2; }
+MAKE=""
+[[ -f $DIR/model.safetensors && -f $DIR/prompt.safetensors ]] || MAKE=--make
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+CF=$(OMP_NUM_THREADS=$THREADS "$BIN" --arch "$ARCH" --dir "$DIR" $MAKE $BF16 --prompt "$PROMPT" \
+       --decode "$DECODE" --iters "$ITERS" --threads "$THREADS" | tail -1)
+PT='{}'
+if [[ $TORCH == 1 ]]; then
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  PT=$(LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=SkylakeX \
+       OMP_NUM_THREADS=$THREADS /usr/bin/python3 "$(dirname "$0")/peers/torch_causal.py" --dir "$DIR" \
+       $BF16 --decode "$DECODE" --iters "$ITERS" --threads "$THREADS" | tail -1)
+fi
+/usr/bin/python3 - "$CF" "$PT" <<'EOF'
+import json, sys
+cf, pt = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+floor = cf["floor_decode_tok_s"]
+print(f"{cf['arch']} {cf['weights']} weights, {cf['threads']} threads, prompt {cf['prompt_tokens']}, "
+      f"{cf['decode_tokens']} decoded; DRAM read {cf['dram_read_gbs']:.1f} GB/s, "
+      f"{cf['weight_bytes'] / 1e6:.1f} MB of weights/token -> floor {floor:.1f} tok/s")
+print(f"{'impl':<12} {'prefill tok/s (best)':>22} {'decode tok/s (best)':>22} {'decode % floor':>15}")
+for r in (cf, pt):
+    if not r:
+        continue
+    print(f"{r['impl']:<12} {r['prefill_tok_s']:>13.1f} ({r['prefill_tok_s_best']:>6.1f}) "
+          f"{r['decode_tok_s']:>13.1f} ({r['decode_tok_s_best']:>6.1f}) {100 * r['decode_tok_s'] / floor:>14.0f}%")
+if pt:
+    print(f"cppformers / PyTorch: prefill {cf['prefill_tok_s'] / pt['prefill_tok_s']:.2f}x, "
+          f"decode {cf['decode_tok_s'] / pt['decode_tok_s']:.2f}x (medians); "
+          f"greedy ids {'equal' if cf['ids'] == pt['ids'] else 'DIFFER'}")
+EOF
