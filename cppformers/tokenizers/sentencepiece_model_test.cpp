@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cppformers/core/error.hpp"
 #include "cppformers/tokenizers/legacy_files.hpp"
 #include "cppformers/tokenizers/test_util.hpp"
 
@@ -184,6 +185,34 @@ TEST_F(SentencePieceTools, ReadsTheModel) {
   EXPECT_EQ(l.normalizer_name, "identity");
   EXPECT_TRUE(l.precompiled_charsmap.empty());
   EXPECT_FALSE(l.remove_extra_whitespaces);
+}
+
+// Truncated and corrupted copies of real models: a FormatError or a model, never a crash.
+TEST_F(SentencePieceTools, DamagedProtosGiveErrors) {
+  for (const char* name : {"unigram.model", "llama.model"}) {
+    std::string bytes = read(dir_ / name);
+    size_t errors = 0;
+    for (size_t n = 0; n < bytes.size(); n += 1 + bytes.size() / 400) {
+      try {
+        parse_sentencepiece_proto(bytes.substr(0, n), name);
+      } catch (const FormatError&) {
+        ++errors;
+      }
+    }
+    EXPECT_GT(errors, 0u);
+    uint32_t seed = 12345;
+    for (int k = 0; k < 300; ++k) {
+      std::string b = bytes;
+      for (int j = 0; j < 4; ++j) {
+        seed = seed * 1664525u + 1013904223u;
+        b[seed % b.size()] = static_cast<char>(seed >> 24);
+      }
+      try {
+        parse_sentencepiece_proto(b, name);
+      } catch (const FormatError&) {
+      }
+    }
+  }
 }
 
 TEST_F(SentencePieceTools, UnigramAsT5Tokenizer) {
