@@ -1,5 +1,6 @@
 #include "cppformers/tokenizers/auto_tokenizer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -69,7 +70,77 @@ static std::optional<std::string> special_token_field(const json& cfg, const cha
 
 namespace {
 std::atomic<AutoTokenizer::HubResolver> g_hub_resolver{nullptr};
+
+json read_json(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) throw IOError(p.string() + ": cannot read");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  try {
+    return json::parse(ss.str());
+  } catch (const json::parse_error& e) {
+    throw FormatError(p.string() + ": invalid JSON: " + e.what());
+  }
+}
+// A list of tokens, each a string or {"content": ...}.
+std::vector<std::string> token_list(const json& arr) {
+  std::vector<std::string> out;
+  if (!arr.is_array()) return out;
+  for (const auto& x : arr) {
+    if (x.is_string()) out.push_back(x.get<std::string>());
+    else if (x.is_object() && x.contains("content") && x["content"].is_string()) out.push_back(x["content"].get<std::string>());
+  }
+  return out;
+}
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) throw IOError(p.string() + ": cannot read");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
 }  // namespace
+
+// special_tokens_map.json (its entries override tokenizer_config.json's, as in transformers) and
+// the chat template files beside tokenizer_config.json.
+static void load_chat_files(const std::string& folder, AutoTokenizer& t, bool special_tokens_map) {
+  namespace fs = std::filesystem;
+  const fs::path dir(folder);
+  std::error_code ec;
+  if (fs::path p = dir / "special_tokens_map.json"; special_tokens_map && fs::exists(p, ec)) {
+    json m = read_json(p);
+    const std::string w = p.string();
+    if (!m.is_object()) throw FormatError(w + ": expected a JSON object");
+    std::pair<const char*, std::optional<std::string>*> fields[] = {
+        {"pad_token", &t.pad_token}, {"bos_token", &t.bos_token}, {"eos_token", &t.eos_token},
+        {"unk_token", &t.unk_token}, {"sep_token", &t.sep_token}, {"cls_token", &t.cls_token},
+        {"mask_token", &t.mask_token}};
+    for (auto& [key, slot] : fields)
+      if (auto v = special_token_field(m, key, w)) *slot = v;
+    if (auto it = m.find("additional_special_tokens"); it != m.end()) t.additional_special_tokens = token_list(*it);
+  }
+  if (fs::path p = dir / "chat_template.json"; fs::exists(p, ec)) {  // the processors' file: {"chat_template": ...}
+    json j = read_json(p);
+    if (!j.is_object() || !j.contains("chat_template"))
+      throw FormatError(p.string() + ": expected {\"chat_template\": ...}");
+    parse_chat_template_field(j["chat_template"], p.string(), t.chat_templates);
+  }
+  // chat_template.jinja and additional_chat_templates/NAME.jinja take priority over the others.
+  ChatTemplates files;
+  if (fs::path p = dir / "chat_template.jinja"; fs::exists(p, ec)) files.named.emplace_back("default", read_text(p));
+  if (fs::path extra = dir / "additional_chat_templates"; fs::is_directory(extra, ec)) {
+    std::vector<fs::path> paths;
+    for (const auto& e : fs::directory_iterator(extra, ec))
+      if (e.is_regular_file() && e.path().extension() == ".jinja") paths.push_back(e.path());
+    std::sort(paths.begin(), paths.end());
+    for (const auto& p : paths) files.named.emplace_back(p.stem().string(), read_text(p));
+  }
+  if (files.named.size() == 1 && files.named[0].first == "default") {
+    t.chat_templates = ChatTemplates{files.named[0].second, {}};
+  } else if (!files.named.empty()) {
+    t.chat_templates = std::move(files);
+  }
+}
 
 void AutoTokenizer::set_hub_resolver(HubResolver resolver) { g_hub_resolver = resolver; }
 
@@ -124,8 +195,12 @@ AutoTokenizer AutoTokenizer::from_folder(const std::string& folder) {
     if (auto it = cfg.find("truncation_side"); it != cfg.end() && it->is_string()) t.truncation_side = it->get<std::string>();
     if (auto it = cfg.find("clean_up_tokenization_spaces"); it != cfg.end() && it->is_boolean())
       t.clean_up_tokenization_spaces = it->get<bool>();
-    if (auto it = cfg.find("chat_template"); it != cfg.end() && it->is_string()) t.chat_template = it->get<std::string>();
+    if (auto it = cfg.find("chat_template"); it != cfg.end()) parse_chat_template_field(*it, w, t.chat_templates);
+    if (auto it = cfg.find("additional_special_tokens"); it != cfg.end())
+      t.additional_special_tokens = token_list(*it);
   }
+  // (legacy folders had special_tokens_map.json applied by their conversion)
+  load_chat_files(tj.parent_path().string(), t, /*special_tokens_map=*/!legacy);
   if (legacy) {  // special tokens with the class defaults and special_tokens_map.json applied
     auto special = [&](const char* key) -> std::optional<std::string> {
       auto it = legacy->special_tokens.find(key);
@@ -137,6 +212,45 @@ AutoTokenizer AutoTokenizer::from_folder(const std::string& folder) {
   }
   if (!t.pad_token && t.tok_.padding()) t.pad_token = t.tok_.padding()->pad_token;
   return t;
+}
+
+std::vector<std::pair<std::string, jinja::Value>> AutoTokenizer::special_tokens_map() const {
+  std::vector<std::pair<std::string, jinja::Value>> m;
+  std::pair<const char*, const std::optional<std::string>*> fields[] = {
+      {"bos_token", &bos_token}, {"eos_token", &eos_token}, {"unk_token", &unk_token}, {"sep_token", &sep_token},
+      {"pad_token", &pad_token}, {"cls_token", &cls_token}, {"mask_token", &mask_token}};
+  for (auto& [key, v] : fields)
+    if (*v && !(*v)->empty()) m.emplace_back(key, jinja::Value(**v));
+  if (!additional_special_tokens.empty()) {
+    std::vector<jinja::Value> extra(additional_special_tokens.begin(), additional_special_tokens.end());
+    m.emplace_back("additional_special_tokens", jinja::Value::list(std::move(extra)));
+  }
+  return m;
+}
+
+static ChatTemplateOutput apply_chat(const AutoTokenizer& tok, const jinja::Value& messages, const ChatTemplateOptions& o) {
+  if (!messages.is_list()) throw ValueError("apply_chat_template: messages must be a list of {\"role\", \"content\"} objects");
+  const std::string tpl = select_chat_template(tok.chat_templates, o.chat_template, o.tools.has_value());
+  ChatTemplateOutput out;
+  out.text = render_chat_template(tpl, messages, o, tok.special_tokens_map());
+  if (o.tokenize) {
+    CallOptions c;
+    c.add_special_tokens = false;
+    c.truncation = o.truncation;
+    c.max_length = o.max_length;
+    BatchEncoding b = tok(out.text, c);
+    out.input_ids = std::move(b.input_ids[0]);
+    out.attention_mask = std::move(b.attention_mask[0]);
+  }
+  return out;
+}
+
+ChatTemplateOutput AutoTokenizer::apply_chat_template(const nlohmann::ordered_json& messages,
+                                                      const ChatTemplateOptions& o) const {
+  return apply_chat(*this, jinja::Value::from_json(messages), o);
+}
+ChatTemplateOutput AutoTokenizer::apply_chat_template(const nlohmann::json& messages, const ChatTemplateOptions& o) const {
+  return apply_chat(*this, jinja::Value::from_json(messages), o);
 }
 
 std::optional<int64_t> AutoTokenizer::token_to_id(const std::string& s) const {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cppformers/io/hub.hpp"  // HubOptions only: a plain struct, the client is not needed here
+#include "cppformers/tokenizers/chat_template.hpp"
 #include "cppformers/tokenizers/tokenizer.hpp"
 
 namespace cppformers {
@@ -93,7 +94,23 @@ class AutoTokenizer {
   std::string padding_side = "right";
   std::string truncation_side = "right";
   bool clean_up_tokenization_spaces = false;
-  std::optional<std::string> chat_template;
+  std::vector<std::string> additional_special_tokens;
+  // Chat templates: tokenizer_config.json's "chat_template" (a string, or a list of {"name",
+  // "template"}), replaced by a chat_template.json's, replaced by chat_template.jinja (and
+  // additional_chat_templates/NAME.jinja) when the folder has them, as transformers reads them.
+  tokenizers::ChatTemplates chat_templates;
+  // transformers' special_tokens_map: each special-token attribute that is set, as a string
+  // (additional_special_tokens as a list of strings); chat templates see these variables.
+  std::vector<std::pair<std::string, tokenizers::jinja::Value>> special_tokens_map() const;
+  // transformers' apply_chat_template: renders the chat template over `messages` (a list of
+  // {"role", "content", ...}) with options.add_generation_prompt, tools, documents, extra kwargs
+  // (enable_thinking, ...) and, with options.tokenize (the default), tokenizes the text as
+  // tok(text, add_special_tokens=False). Pass ordered_json to keep the key order of the messages
+  // and tools (tojson prints keys in that order); nlohmann::json sorts keys.
+  tokenizers::ChatTemplateOutput apply_chat_template(const nlohmann::ordered_json& messages,
+                                                     const tokenizers::ChatTemplateOptions& options = {}) const;
+  tokenizers::ChatTemplateOutput apply_chat_template(const nlohmann::json& messages,
+                                                     const tokenizers::ChatTemplateOptions& options = {}) const;
 
  private:
   explicit AutoTokenizer(tokenizers::Tokenizer t) : tok_(std::move(t)) {}

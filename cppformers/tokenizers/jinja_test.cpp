@@ -52,7 +52,9 @@ TEST(Jinja, FeatureGoldensFromJinja2) {
     } else {
       const std::string kind = c["error"];
       EXPECT_EQ(got.substr(0, kind.size() + 1), kind + ":") << got << "\n  jinja2: " << c["message"];
-      if (kind == "raised") EXPECT_EQ(got, "raised:" + c["message"].get<std::string>());
+      if (kind == "raised") {
+        EXPECT_EQ(got, "raised:" + c["message"].get<std::string>());
+      }
     }
     ++n;
   }
