@@ -104,6 +104,7 @@ class Value {
   bool truthy() const;               // Python's bool()
   std::string str() const;           // Python's str() (undefined: "")
   std::string repr() const;          // Python's repr()
+  int nesting() const;               // 0 for scalars, 1 + the deepest element for lists and dicts
   std::string type_name() const;     // "str", "dict", "NoneType", ...
   nlohmann::ordered_json to_json() const;  // throws TemplateRuntimeError for non-JSON values
 
@@ -116,13 +117,18 @@ class Value {
   std::shared_ptr<void> p_;
 };
 
+// Containers nest at most this deep (deeper JSON input or template-built values are an error).
+constexpr int kMaxNesting = 512;
+
 struct ListData {
   std::vector<Value> items;
   bool tuple = false;
+  int depth = 1;
 };
 
 struct DictData {
   std::vector<std::pair<Value, Value>> items;
+  int depth = 1;
   const Value* find(const Value& key) const;
   void set(Value key, Value value);
 };

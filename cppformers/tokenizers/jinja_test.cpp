@@ -130,6 +130,14 @@ TEST(Jinja, LimitsStopRunawayTemplates) {
   std::string nested;
   for (int i = 0; i < 1000; ++i) nested += "{% if true %}";
   EXPECT_THROW(Template(nested + "x"), TemplateSyntaxError);
+  // deeply nested values, built by a template or given as JSON; a namespace holding itself
+  EXPECT_THROW(Template("{% set ns = namespace(x=[]) %}{% for i in range(2000) %}{% set ns.x = [ns.x] %}{% endfor %}")
+                   .render(ojson::object()),
+               TemplateRuntimeError);
+  ojson deep = ojson::parse(std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_THROW(Template("{{ x }}").render(ojson{{"x", deep}}), TemplateRuntimeError);
+  EXPECT_EQ(Template("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}").render(ojson::object()),
+            "<Namespace {'me': <Namespace ...>}>");
 }
 
 // Garbage in: every input either renders or throws a TemplateError (never crashes or hangs).

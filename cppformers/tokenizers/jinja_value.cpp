@@ -24,10 +24,24 @@ Value::Value(int64_t v) : t_(Type::Int), i_(v) {}
 Value::Value(double v) : t_(Type::Float), f_(v) {}
 Value::Value(std::string s) : t_(Type::String), s_(std::move(s)) {}
 
+namespace {
+[[noreturn]] void too_deep() {
+  throw TemplateRuntimeError("value nested more than " + std::to_string(kMaxNesting) + " levels deep");
+}
+}  // namespace
+
+int Value::nesting() const {
+  if (t_ == Type::List) return static_cast<const ListData*>(p_.get())->depth;
+  if (t_ == Type::Dict) return static_cast<const DictData*>(p_.get())->depth;
+  return 0;
+}
+
 Value Value::list(std::vector<Value> items, bool tuple) {
   Value v;
   v.t_ = Type::List;
   auto d = std::make_shared<ListData>();
+  for (const Value& x : items) d->depth = std::max(d->depth, x.nesting() + 1);
+  if (d->depth > kMaxNesting) too_deep();
   d->items = std::move(items);
   d->tuple = tuple;
   v.p_ = std::move(d);
@@ -37,7 +51,11 @@ Value Value::dict(std::vector<std::pair<Value, Value>> items) {
   Value v;
   v.t_ = Type::Dict;
   auto d = std::make_shared<DictData>();
-  for (auto& [k, x] : items) d->set(std::move(k), std::move(x));
+  for (auto& [k, x] : items) {
+    d->depth = std::max({d->depth, k.nesting() + 1, x.nesting() + 1});
+    d->set(std::move(k), std::move(x));
+  }
+  if (d->depth > kMaxNesting) too_deep();
   v.p_ = std::move(d);
   return v;
 }
@@ -56,7 +74,8 @@ Value Value::function(std::shared_ptr<FunctionData> f) {
 
 namespace {
 template <class J>
-Value value_from_json(const J& j) {
+Value value_from_json(const J& j, int depth = 0) {
+  if (depth > kMaxNesting) too_deep();
   switch (j.type()) {
     case J::value_t::null: return Value::none();
     case J::value_t::boolean: return Value(j.template get<bool>());
@@ -71,13 +90,14 @@ Value value_from_json(const J& j) {
     case J::value_t::array: {
       std::vector<Value> items;
       items.reserve(j.size());
-      for (const auto& x : j) items.push_back(value_from_json(x));
+      for (const auto& x : j) items.push_back(value_from_json(x, depth + 1));
       return Value::list(std::move(items));
     }
     case J::value_t::object: {
       std::vector<std::pair<Value, Value>> items;
       items.reserve(j.size());
-      for (auto it = j.begin(); it != j.end(); ++it) items.emplace_back(Value(it.key()), value_from_json(it.value()));
+      for (auto it = j.begin(); it != j.end(); ++it)
+        items.emplace_back(Value(it.key()), value_from_json(it.value(), depth + 1));
       return Value::dict(std::move(items));
     }
     default: return Value::none();  // binary / discarded: not produced by parsing JSON text
@@ -245,10 +265,19 @@ std::string Value::str() const {
     case Type::Dict: return repr();
     case Type::Object: {
       const auto& o = *object_data();
-      if (o.is_namespace) {
+      if (o.is_namespace) {  // a namespace may hold itself: printed once, then as <Namespace ...>
+        static thread_local int active = 0;
+        if (active > 0) return "<Namespace ...>";
+        ++active;
         std::string out = "<Namespace {";
-        for (size_t i = 0; i < o.attrs.size(); ++i)
-          out += (i ? ", " : "") + py_str_repr(o.attrs[i].first) + ": " + o.attrs[i].second.repr();
+        try {
+          for (size_t i = 0; i < o.attrs.size(); ++i)
+            out += (i ? ", " : "") + py_str_repr(o.attrs[i].first) + ": " + o.attrs[i].second.repr();
+        } catch (...) {
+          --active;
+          throw;
+        }
+        --active;
         return out + "}>";
       }
       return "<" + o.type_name + " object>";
