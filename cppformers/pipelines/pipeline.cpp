@@ -47,6 +47,10 @@ const TaskEntry& find_task(const std::string& task) {
     for (const std::string& a : t.aliases)
       if (a == task) return t;
   }
+  // translation_XX_to_YY for any pair of languages: the translation pipeline, renamed by pipeline()
+  if (pipelines::is_translation_xx_to_yy(task)) return find_task("translation");
+  if (task.rfind("translation", 0) == 0)
+    throw NotSupportedError("Invalid translation task " + task + ", use 'translation_XX_to_YY' format");
   std::string known;
   for (const std::string& n : supported_tasks()) known += (known.empty() ? "" : ", ") + n;
   throw NotSupportedError("unknown task '" + task + "' (known: " + known + ")");
@@ -72,6 +76,7 @@ std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& m
   auto p = t.make(io::resolve_model(model.empty() ? t.default_model : model, options.model_options.hub_options()),
                   options);
   p->set_progress(options.progress, options.progress_min_inputs);
+  pipelines::apply_task_name(*p, task);  // translation_XX_to_YY
   return p;
 }
 

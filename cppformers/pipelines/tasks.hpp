@@ -25,6 +25,10 @@ std::unique_ptr<Pipeline> make_translation(const std::string& dir, const Pipelin
 std::unique_ptr<Pipeline> make_translation_en_to_de(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_translation_en_to_fr(const std::string& dir, const PipelineOptions& o);
 std::unique_ptr<Pipeline> make_translation_en_to_ro(const std::string& dir, const PipelineOptions& o);
+// translation_XX_to_YY for any languages (Python's check_task: four '_'-separated parts, the
+// third "to"): pipeline() makes "translation" and gives it the name (its prefix, src/tgt_lang).
+bool is_translation_xx_to_yy(const std::string& task);
+void apply_task_name(Pipeline& p, const std::string& task);
 
 // numpy's float32 sum of a contiguous run (its pairwise summation: 8 partial sums up to 128
 // elements), for post-processing that must round as Python's pipelines do.
