@@ -126,6 +126,11 @@ const std::vector<Family>& families() {
        {{Task::kSeq2SeqLM, "T5ForConditionalGeneration", builder<T5ForConditionalGeneration, T5Config>()}}},
       {{"bart"}, parser(&BartConfig::from_json),
        {{Task::kSeq2SeqLM, "BartForConditionalGeneration", builder<BartForConditionalGeneration, BartConfig>()}}},
+      // mBART and Marian: the BART implementation with their config's architecture flags.
+      {{"mbart"}, parser(&BartConfig::from_json),
+       {{Task::kSeq2SeqLM, "MBartForConditionalGeneration", builder<BartForConditionalGeneration, BartConfig>()}}},
+      {{"marian"}, parser(&BartConfig::from_json),
+       {{Task::kSeq2SeqLM, "MarianMTModel", builder<BartForConditionalGeneration, BartConfig>()}}},
       {{"whisper"}, parser(&WhisperConfig::from_json),
        {{Task::kSpeechSeq2Seq, "WhisperForConditionalGeneration",
          builder<WhisperForConditionalGeneration, WhisperConfig>()}}},

@@ -107,7 +107,7 @@ bool is_encoder_decoder_model(const std::string& dir) {
   nlohmann::json j = io::read_json_file(cfg.string());
   if (j.contains("is_encoder_decoder") && j["is_encoder_decoder"].is_boolean()) return j["is_encoder_decoder"].get<bool>();
   const std::string t = j.value("model_type", "");
-  return t == "t5" || t == "mt5" || t == "bart" || t == "whisper";
+  return t == "t5" || t == "mt5" || t == "bart" || t == "mbart" || t == "marian" || t == "whisper";
 }
 
 GenerateOutput generate_seq2seq(Seq2SeqLM& model, const ModelInputs& enc_in, const GenerationConfig& config,

@@ -1,5 +1,6 @@
 #include "cppformers/models/pretrained.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -155,10 +156,17 @@ nn::LoadResult PreTrainedModel::load_pretrained(const io::StateDict& sd0, const 
   std::set<std::string> tied_targets;
   for (auto& [name, source] : tied_weights()) tied_targets.insert(name);
   apply_ties();
-  std::vector<std::string> missing;
+  std::vector<std::string> missing, unexpected;
+  const auto ignore_missing = keys_to_ignore_on_load_missing(), ignore_unexpected = keys_to_ignore_on_load_unexpected();
+  auto listed = [](const std::vector<std::string>& v, const std::string& k) {
+    return std::find(v.begin(), v.end(), k) != v.end();
+  };
   for (auto& k : r.missing_keys)
-    if (!tied_targets.count(k)) missing.push_back(k);
+    if (!tied_targets.count(k) && !listed(ignore_missing, k)) missing.push_back(k);
+  for (auto& k : r.unexpected_keys)
+    if (!listed(ignore_unexpected, k)) unexpected.push_back(k);
   r.missing_keys = missing;
+  r.unexpected_keys = unexpected;
   if (opts.strict && (!r.missing_keys.empty() || !r.unexpected_keys.empty()))
     throw KeyError(where + ": checkpoint does not match " + class_name() + " (" +
                    std::to_string(r.missing_keys.size()) + " missing, " +

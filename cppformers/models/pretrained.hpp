@@ -79,6 +79,11 @@ class PreTrainedModel : public nn::Module {
   virtual std::vector<std::pair<std::string, std::string>> tied_weights() const { return {}; }
   // The std of HF's _init_weights normal init.
   virtual double initializer_range() const { return 0.02; }
+  // Checkpoint keys that may be absent (the parameter keeps its constructed value, no warning)
+  // or present and unused (dropped without warning), as Python's
+  // _keys_to_ignore_on_load_missing / _keys_to_ignore_on_load_unexpected (exact names here).
+  virtual std::vector<std::string> keys_to_ignore_on_load_missing() const { return {}; }
+  virtual std::vector<std::string> keys_to_ignore_on_load_unexpected() const { return {}; }
 
   // HF's _init_weights: normal(0, initializer_range) for matrices, zeros for biases, ones for
   // norm weights; embedding padding rows zeroed. Only the named parameters (all if empty).

@@ -5,10 +5,40 @@
 
 namespace cppformers {
 
-BartConfig BartConfig::from_json(const nlohmann::json& j, const std::string& file) {
+BartConfig BartConfig::for_model_type(const std::string& type) {
   BartConfig c;
+  if (type == "mbart") {  // MBartConfig
+    c.model_type = "mbart";
+    c.forced_eos_token_id = 2;
+    c.decoder_start_token_id = 0;  // none in MBartConfig: generate() starts with bos
+    c.normalize_before = c.add_final_layer_norm = true;
+  } else if (type == "marian") {  // MarianConfig
+    c.model_type = "marian";
+    c.vocab_size = 58101;
+    c.pad_token_id = 58100;
+    c.bos_token_id.reset();
+    c.eos_token_id = 0;
+    c.forced_eos_token_id = 0;
+    c.decoder_start_token_id = 58100;
+    c.layernorm_embedding = false;
+    c.static_position_embeddings = true;
+  } else if (type != "bart") {
+    throw NotSupportedError("BartConfig: model_type '" + type + "' is not bart, mbart or marian");
+  }
+  return c;
+}
+
+BartConfig BartConfig::from_json(const nlohmann::json& j, const std::string& file) {
+  if (!j.is_object()) throw FormatError(file + ": expected a JSON object");
+  BartConfig c = for_model_type(j.value("model_type", "bart"));
+  const BartConfig defaults = c;
   c.parse_common(j, file);
+  if (!j.contains("pad_token_id")) c.pad_token_id = defaults.pad_token_id;
+  if (!j.contains("bos_token_id")) c.bos_token_id = defaults.bos_token_id;
+  if (!j.contains("eos_token_id")) c.eos_token_id = defaults.eos_token_id;
   using io::json_get;
+  if (c.model_type == "mbart" && !j.contains("decoder_start_token_id"))
+    c.decoder_start_token_id = c.bos_token_id.value_or(0);
   c.vocab_size = json_get<int64_t>(j, "vocab_size", c.vocab_size, file);
   c.d_model = json_get<int64_t>(j, "d_model", c.d_model, file);
   c.encoder_layers = json_get<int64_t>(j, "encoder_layers", c.encoder_layers, file);
@@ -22,10 +52,18 @@ BartConfig BartConfig::from_json(const nlohmann::json& j, const std::string& fil
   c.init_std = json_get<double>(j, "init_std", c.init_std, file);
   c.scale_embedding = json_get<bool>(j, "scale_embedding", c.scale_embedding, file);
   c.decoder_start_token_id = json_get<int64_t>(j, "decoder_start_token_id", c.decoder_start_token_id, file);
-  if (j.contains("forced_eos_token_id") && !j["forced_eos_token_id"].is_null())
-    c.forced_eos_token_id = json_get<int64_t>(j, "forced_eos_token_id", 2, file);
+  if (j.contains("forced_eos_token_id"))
+    c.forced_eos_token_id = j["forced_eos_token_id"].is_null()
+                                ? std::nullopt
+                                : std::optional<int64_t>(json_get<int64_t>(j, "forced_eos_token_id", 2, file));
   if (j.contains("forced_bos_token_id") && !j["forced_bos_token_id"].is_null())
     c.forced_bos_token_id = json_get<int64_t>(j, "forced_bos_token_id", 0, file);
+  if (j.contains("decoder_vocab_size") && !j["decoder_vocab_size"].is_null())
+    c.decoder_vocab_size = json_get<int64_t>(j, "decoder_vocab_size", -1, file);
+  c.share_encoder_decoder_embeddings =
+      json_get<bool>(j, "share_encoder_decoder_embeddings", c.share_encoder_decoder_embeddings, file);
+  if (c.share_encoder_decoder_embeddings && c.decoder_vocab() != c.vocab_size)
+    throw FormatError(file + ": 'decoder_vocab_size' differs from 'vocab_size' with shared embeddings");
   if (c.d_model <= 0 || c.encoder_attention_heads <= 0 || c.d_model % c.encoder_attention_heads ||
       c.decoder_attention_heads <= 0 || c.d_model % c.decoder_attention_heads)
     throw FormatError(file + ": 'd_model' must be a positive multiple of the attention head counts");
@@ -51,6 +89,10 @@ nlohmann::json BartConfig::to_json() const {
   j["decoder_start_token_id"] = decoder_start_token_id;
   if (forced_eos_token_id) j["forced_eos_token_id"] = *forced_eos_token_id;
   if (forced_bos_token_id) j["forced_bos_token_id"] = *forced_bos_token_id;
+  if (model_type == "marian") {
+    j["decoder_vocab_size"] = decoder_vocab();
+    j["share_encoder_decoder_embeddings"] = share_encoder_decoder_embeddings;
+  }
   j["is_encoder_decoder"] = true;
   write_common(j);
   return j;

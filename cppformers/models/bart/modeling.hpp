@@ -1,7 +1,10 @@
 #pragma once
 // BART (Lewis et al. 2019): learned positions (offset 2), post-LN encoder/decoder layers with a
 // layernorm after the embeddings, an lm_head tied to the shared embeddings plus
-// final_logits_bias. The layers also serve Whisper in their pre-LN form (models/whisper).
+// final_logits_bias. The same implementation runs mBART (pre-LN layers, a final layer_norm in
+// encoder and decoder) and Marian (sinusoidal positions from 0, no layernorm_embedding, optionally
+// separate encoder/decoder embeddings), as config differences. The layers also serve Whisper
+// in their pre-LN form (models/whisper).
 #include <memory>
 #include <vector>
 
@@ -34,6 +37,13 @@ class BartLayer : public nn::Module {
   Tensor ffn(const Tensor& x);
 };
 
+// MBart's shift_tokens_right: the last non-pad token of each row (its language code) moves to
+// the front, the rest shifts right by one; -100 becomes pad.
+Tensor mbart_shift_tokens_right(const Tensor& labels, int64_t pad_token_id);
+// MarianSinusoidalPositionalEmbedding's table [n_pos, dim]: sin of pos / 10000^(2k/dim) in the
+// first ceil(dim/2) columns, cos in the rest (not interleaved), computed in float64.
+Tensor marian_sinusoidal_positions(int64_t n_pos, int64_t dim);
+
 class BartForConditionalGeneration : public Seq2SeqLM {
  public:
   explicit BartForConditionalGeneration(const BartConfig& c);
@@ -41,17 +51,25 @@ class BartForConditionalGeneration : public Seq2SeqLM {
   Seq2SeqState encode(const ModelInputs& in) override;
   Tensor decode_step(const Tensor& ids, Seq2SeqState& st) override;
   int64_t decoder_start_token_id() const override { return config_.decoder_start_token_id; }
-  int64_t vocab_size() const override { return config_.vocab_size; }
+  int64_t vocab_size() const override { return config_.decoder_vocab(); }
   const PretrainedConfig& config() const override { return config_; }
   PretrainedConfig& mutable_config() override { return config_; }
-  std::string class_name() const override { return "BartForConditionalGeneration"; }
+  // BartForConditionalGeneration, MBartForConditionalGeneration or MarianMTModel.
+  std::string class_name() const override;
   std::string base_model_prefix() const override { return "model"; }
   double initializer_range() const override { return config_.init_std; }
   std::vector<std::pair<std::string, std::string>> tied_weights() const override;
+  std::vector<std::string> keys_to_ignore_on_load_missing() const override;
+  std::vector<std::string> keys_to_ignore_on_load_unexpected() const override;
   const BartConfig& bart_config() const { return config_; }
 
-  std::shared_ptr<nn::Embedding> shared, enc_positions, dec_positions;
+  // shared: model.shared (or Marian's unshared model.encoder.embed_tokens); dec_embed: the
+  // decoder's token embeddings (== shared unless unshared). Learned positions are null for
+  // Marian, whose sinusoidal table is `static_positions`.
+  std::shared_ptr<nn::Embedding> shared, dec_embed, enc_positions, dec_positions;
+  Tensor static_positions;
   std::shared_ptr<nn::LayerNorm> enc_layernorm_embedding, dec_layernorm_embedding;
+  std::shared_ptr<nn::LayerNorm> enc_layer_norm, dec_layer_norm;  // mBART only
   std::vector<std::shared_ptr<BartLayer>> enc_layers, dec_layers;
   std::shared_ptr<nn::Linear> lm_head;
   Tensor final_logits_bias;
@@ -60,6 +78,8 @@ class BartForConditionalGeneration : public Seq2SeqLM {
   Tensor run_encoder(const Tensor& ids, const Tensor& mask, bool hs, bool att, ModelOutput* out);
   Tensor run_decoder(const Tensor& ids, const Tensor& dec_mask, const Tensor& enc, const Tensor& enc_mask,
                      Seq2SeqState* st, bool hs, bool att, ModelOutput* out);
+  // Token embeddings (scaled) plus positions [past, past + S).
+  Tensor embed(nn::Embedding& tokens, nn::Embedding* learned, const Tensor& ids, int64_t past);
   BartConfig config_;
 };
 
