@@ -154,21 +154,21 @@ Tensor widened_weight(const Tensor& w) {
 static Tensor linear_plain(const Tensor& x, const Tensor& weight, const Tensor& bias, const LinearEpilogue& ep) {
   const int64_t in = weight.size(1), outf = weight.size(0);
   Tensor x2 = f32(x).detach().reshape({-1, in});
+  Tensor bvec = bias.defined() ? f32(bias).detach().contiguous() : Tensor();
+  Tensor res = ep.residual.defined() ? f32(ep.residual).detach().contiguous() : Tensor();
+  Shape os = x.shape();
+  os.back() = outf;
+  if (res.defined() && res.shape() != os)
+    throw ValueError("linear: residual " + shape_str(res.shape()) + " does not match the output " + shape_str(os));
+  Tensor out = Tensor::empty(os, kF32);
+  const cpu::Epilogue e{bvec.defined() ? bvec.data<float>() : nullptr, ep.activation,
+                        res.defined() ? res.data<float>() : nullptr};
   cpu::WeightType wt;
   if (x2.size(0) >= 1 && x2.size(0) <= cpu::kGemvMaxRows && gemv_weight(weight, &wt)) {
     // Few rows: stream the weights once, in their stored dtype.
     x2 = x2.contiguous();
-    Tensor bvec = bias.defined() ? f32(bias).detach().contiguous() : Tensor();
-    Tensor res = ep.residual.defined() ? f32(ep.residual).detach().contiguous() : Tensor();
-    Shape os = x.shape();
-    os.back() = outf;
-    if (res.defined() && res.shape() != os)
-      throw ValueError("linear: residual " + shape_str(res.shape()) + " does not match the output " + shape_str(os));
-    Tensor out = Tensor::empty(os, kF32);
-    cpu::gemv(x2.size(0), outf, in, x2.data<float>(), in, weight.raw_data(), wt, weight.strides()[0], weight.strides()[1],
-              out.data<float>(), outf,
-              {bvec.defined() ? bvec.data<float>() : nullptr, ep.activation,
-               res.defined() ? res.data<float>() : nullptr});
+    cpu::gemv(x2.size(0), outf, in, x2.data<float>(), in, weight.raw_data(), wt, weight.strides()[0],
+              weight.strides()[1], out.data<float>(), outf, e);
     return out;
   }
   Tensor w = widened_weight(weight);
@@ -179,15 +179,6 @@ static Tensor linear_plain(const Tensor& x, const Tensor& weight, const Tensor& 
   // B = weight^T: element (k, n) is weight[n, k].
   const cpu::MatrixView bv{static_cast<const float*>(w.raw_data()), {w.strides()[1], w.strides()[0]},
                            constant ? std::shared_ptr<const void>(w.storage()) : nullptr};
-  Tensor bvec = bias.defined() ? f32(bias).detach().contiguous() : Tensor();
-  Tensor res = ep.residual.defined() ? f32(ep.residual).detach().contiguous() : Tensor();
-  Shape os = x.shape();
-  os.back() = outf;
-  if (res.defined() && res.shape() != os)
-    throw ValueError("linear: residual " + shape_str(res.shape()) + " does not match the output " + shape_str(os));
-  Tensor out = Tensor::empty(os, kF32);
-  cpu::Epilogue e{bvec.defined() ? bvec.data<float>() : nullptr, ep.activation,
-                  res.defined() ? res.data<float>() : nullptr};
   cpu::gemm({}, x2.size(0), outf, in, matrix_view(x2), bv, out.data<float>(), {outf, 1}, e);
   return out;
 }

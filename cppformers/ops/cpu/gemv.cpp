@@ -125,43 +125,26 @@ void RowsKN(int64_t N, int64_t K, const float* x, int64_t ldx, const T* w, int64
     }
 }
 
+// One instantiation per row count, for W as [N, K] or (kn) as [K, N].
 template <class T>
-void DispatchKN(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const T* w, int64_t ldw,
-                float* y, int64_t ldy) {
-  switch (M) {
-    case 1: return RowsKN<1>(N, K, x, ldx, w, ldw, y, ldy);
-    case 2: return RowsKN<2>(N, K, x, ldx, w, ldw, y, ldy);
-    case 3: return RowsKN<3>(N, K, x, ldx, w, ldw, y, ldy);
-    case 4: return RowsKN<4>(N, K, x, ldx, w, ldw, y, ldy);
-  }
-}
-
-template <class T>
-void Dispatch(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const T* w, int64_t ldw,
+void Dispatch(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const T* w, int64_t ldw, bool kn,
               float* y, int64_t ldy) {
   switch (M) {
-    case 1: return Rows<1>(N, K, x, ldx, w, ldw, y, ldy);
-    case 2: return Rows<2>(N, K, x, ldx, w, ldw, y, ldy);
-    case 3: return Rows<3>(N, K, x, ldx, w, ldw, y, ldy);
-    case 4: return Rows<4>(N, K, x, ldx, w, ldw, y, ldy);
+    case 1: return kn ? RowsKN<1>(N, K, x, ldx, w, ldw, y, ldy) : Rows<1>(N, K, x, ldx, w, ldw, y, ldy);
+    case 2: return kn ? RowsKN<2>(N, K, x, ldx, w, ldw, y, ldy) : Rows<2>(N, K, x, ldx, w, ldw, y, ldy);
+    case 3: return kn ? RowsKN<3>(N, K, x, ldx, w, ldw, y, ldy) : Rows<3>(N, K, x, ldx, w, ldw, y, ldy);
+    case 4: return kn ? RowsKN<4>(N, K, x, ldx, w, ldw, y, ldy) : Rows<4>(N, K, x, ldx, w, ldw, y, ldy);
   }
-}
-
-template <class T>
-void Layout(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const T* w, int64_t ldw, bool kn,
-            float* y, int64_t ldy) {
-  if (kn) DispatchKN(M, N, K, x, ldx, w, ldw, y, ldy);
-  else Dispatch(M, N, K, x, ldx, w, ldw, y, ldy);
 }
 
 void GemvImpl(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const void* W, WeightType wt,
               int64_t ldw, bool kn, float* y, int64_t ldy) {
   switch (wt) {
-    case WeightType::kF32: return Layout(M, N, K, x, ldx, static_cast<const float*>(W), ldw, kn, y, ldy);
+    case WeightType::kF32: return Dispatch(M, N, K, x, ldx, static_cast<const float*>(W), ldw, kn, y, ldy);
     case WeightType::kBF16:
-      return Layout(M, N, K, x, ldx, static_cast<const hwy::bfloat16_t*>(W), ldw, kn, y, ldy);
+      return Dispatch(M, N, K, x, ldx, static_cast<const hwy::bfloat16_t*>(W), ldw, kn, y, ldy);
     case WeightType::kF16:
-      return Layout(M, N, K, x, ldx, static_cast<const hwy::float16_t*>(W), ldw, kn, y, ldy);
+      return Dispatch(M, N, K, x, ldx, static_cast<const hwy::float16_t*>(W), ldw, kn, y, ldy);
   }
 }
 
