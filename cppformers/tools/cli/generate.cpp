@@ -6,6 +6,10 @@
 // generate returns them; beam search adds "sequences_scores"). With a PROMPT it reads the model
 // folder's tokenizer and streams the new text to stdout (--json: ids and text as JSON instead).
 // Defaults come from the folder's generation_config.json; the flags override them, as kwargs.
+// With --chat the model is a chat model: PROMPT (or each line of stdin, a conversation that goes
+// on) is a user message, rendered with the tokenizer's chat template and the generation prompt
+// (--system adds a system message, --template-kwargs e.g. '{"enable_thinking": false}'), and the
+// assistant's reply is streamed.
 #include <cstdio>
 #include <iostream>
 
@@ -30,7 +34,8 @@ struct GenerateArgs {
   std::optional<double> temperature, top_p, min_p, repetition_penalty, length_penalty;
   std::vector<int64_t> eos_token_id;
   std::vector<std::string> stop;
-  bool do_sample = false, greedy = false, json_out = false, no_cache = false, skip_special = true;
+  bool do_sample = false, greedy = false, json_out = false, no_cache = false, skip_special = true, chat = false;
+  std::string system, template_kwargs;
   io::HubOptions hub;
 };
 
@@ -41,8 +46,10 @@ int run_generate(const GenerateArgs& a) {
   FromPretrainedOptions opts;
   if (a.dtype == "bfloat16" || a.dtype == "bf16") opts.dtype = kBF16;
   else if (a.dtype != "float32" && a.dtype != "f32") throw ValueError("--dtype: expected float32 or bfloat16, got '" + a.dtype + "'");
-  if (a.inputs.empty() == a.prompt.empty()) throw ValueError("give exactly one of PROMPT and --inputs FILE.safetensors");
+  if (a.chat && !a.inputs.empty()) throw ValueError("--chat takes a PROMPT (or user messages on stdin), not --inputs");
+  if (!a.chat && a.inputs.empty() == a.prompt.empty()) throw ValueError("give exactly one of PROMPT and --inputs FILE.safetensors");
   const bool seq2seq = is_encoder_decoder_folder(dir);
+  if (seq2seq && a.chat) throw NotSupportedError("--chat needs a decoder-only (causal) language model");
   auto model = seq2seq ? load_model_from_architectures(dir, opts) : AutoModelForCausalLM::from_pretrained(dir, opts);
   GenerationConfig cfg = GenerationConfig::from_pretrained(dir, &model->config());
   nlohmann::json kw = a.kwargs.empty() ? nlohmann::json::object() : io::parse_json(a.kwargs, "--kwargs");
@@ -95,20 +102,51 @@ int run_generate(const GenerateArgs& a) {
     }, /*skip_prompt=*/true, a.skip_special);
     o.streamer = streamer.get();
   }
-  std::vector<int64_t> ids = tok.encode(a.prompt);
-  if (ids.empty() && cfg.bos_token_id) ids.push_back(*cfg.bos_token_id);
-  if (ids.empty()) throw ValueError("the prompt encodes to no tokens");
-  GenerateOutput out = generate(*model, Tensor::from_vector(ids, {1, int64_t(ids.size())}), Tensor(), cfg, o);
-  if (!stream) {
-    nlohmann::json j;
-    j["sequences"] = out.sequences;
+  // Generates from prompt ids; prints (streams) the new text, or JSON; returns the first reply.
+  auto run_ids = [&](const std::vector<int64_t>& ids) {
+    GenerateOutput out = generate(*model, Tensor::from_vector(ids, {1, int64_t(ids.size())}), Tensor(), cfg, o);
     std::vector<std::string> texts;
     for (auto& s : out.sequences)
       texts.push_back(tok.decode(std::vector<int64_t>(s.begin() + int64_t(ids.size()), s.end()), a.skip_special));
-    j["generated_text"] = texts;
-    if (!out.sequences_scores.empty()) j["sequences_scores"] = out.sequences_scores;
-    std::printf("%s\n", j.dump().c_str());
+    if (!stream) {
+      nlohmann::json j;
+      j["sequences"] = out.sequences;
+      j["generated_text"] = texts;
+      if (!out.sequences_scores.empty()) j["sequences_scores"] = out.sequences_scores;
+      std::printf("%s\n", j.dump().c_str());
+      std::fflush(stdout);
+    }
+    return texts.empty() ? std::string() : texts[0];
+  };
+  if (a.chat) {
+    nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+    if (!a.system.empty()) messages.push_back({{"role", "system"}, {"content", a.system}});
+    tokenizers::ChatTemplateOptions co;
+    co.add_generation_prompt = true;
+    if (!a.template_kwargs.empty()) {
+      nlohmann::json k = io::parse_json(a.template_kwargs, "--template-kwargs");
+      if (!k.is_object()) throw ValueError("--template-kwargs: expected a JSON object");
+      co.kwargs = nlohmann::ordered_json::parse(k.dump());
+    }
+    auto turn = [&](const std::string& user) {
+      messages.push_back({{"role", "user"}, {"content", user}});
+      std::vector<int64_t> ids = tok.apply_chat_template(messages, co).input_ids;
+      if (ids.empty()) throw ValueError("the chat template renders to no tokens");
+      messages.push_back({{"role", "assistant"}, {"content", run_ids(ids)}});
+    };
+    if (!a.prompt.empty()) {
+      turn(a.prompt);
+    } else {
+      std::string line;
+      while (std::getline(std::cin, line))
+        if (!line.empty()) turn(line);
+    }
+    return 0;
   }
+  std::vector<int64_t> ids = tok.encode(a.prompt);
+  if (ids.empty() && cfg.bos_token_id) ids.push_back(*cfg.bos_token_id);
+  if (ids.empty()) throw ValueError("the prompt encodes to no tokens");
+  run_ids(ids);
   return 0;
 }
 
@@ -142,6 +180,11 @@ CommandRegistration reg{{"generate", "Generate text (or token ids) with a causal
                            app.add_flag("--no-cache", a->no_cache, "recompute the whole sequence every step");
                            app.add_option("--dtype", a->dtype, "weight dtype: float32 (default) or bfloat16");
                            app.add_flag("--json", a->json_out, "print ids (and text) as JSON instead of streaming text");
+                           app.add_flag("--chat", a->chat, "chat model: PROMPT (or each stdin line) is a user message, "
+                                        "rendered with the chat template; streams the reply");
+                           app.add_option("--system", a->system, "--chat: a system message first");
+                           app.add_option("--template-kwargs", a->template_kwargs,
+                                          "--chat: extra chat-template variables as a JSON object");
                            add_hub_options(app, a->hub);
                            add_progress_options(app);
                            return [a] { return run_generate(*a); };
