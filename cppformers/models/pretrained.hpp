@@ -94,7 +94,8 @@ class PreTrainedModel : public nn::Module {
                                  const std::string& where);
   void apply_ties();
   // Writes config.json and model.safetensors (tied parameters stored once, as Python does).
-  void save_pretrained(const std::string& dir) const;
+  // Virtual so that a LoRA PeftModel saves its adapter instead (training/lora.hpp).
+  virtual void save_pretrained(const std::string& dir) const;
 };
 
 // Reads labels (id2label/num_labels) into a config when the options override them.

@@ -12,12 +12,26 @@ Linear::Linear(int64_t in, int64_t out, bool has_bias) {
   register_parameter("weight", weight, Tensor::empty({out, in}));
   if (has_bias) register_parameter("bias", bias, Tensor::empty({out}));
 }
-Tensor Linear::forward(const Tensor& x) const { return ops::linear(x, weight, bias); }
-Tensor Linear::forward(const Tensor& x, const ops::LinearEpilogue& ep) const { return ops::linear(x, weight, bias, ep); }
+Tensor adapted_linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const ops::LinearEpilogue& ep,
+                      const LinearAdapter* adapter) {
+  if (!adapter) return ops::linear(x, weight, bias, ep);
+  Tensor y = adapter->forward(x, ops::linear(x, weight, bias));
+  if (ep.activation != ops::Activation::kNone) y = ops::activate(y, ep.activation);
+  if (ep.residual.defined()) y = y + ep.residual;
+  return y;
+}
+
+Tensor Linear::forward(const Tensor& x) const {
+  return adapter ? adapted_linear(x, weight, bias, {}, adapter.get()) : ops::linear(x, weight, bias);
+}
+Tensor Linear::forward(const Tensor& x, const ops::LinearEpilogue& ep) const {
+  return adapted_linear(x, weight, bias, ep, adapter.get());
+}
 
 bool FusedLinears::fusable(const Tensor& x) const {
   if (layers_.size() < 2) return false;
   for (const auto& l : layers_) {
+    if (l->adapter) return false;  // the adapter's addition needs each layer's own output
     if (!l->bias.defined() || autograd::needs_grad({&x, &l->weight, &l->bias})) return false;
     if (!l->weight.storage()->read_only() || !l->bias.storage()->read_only()) return false;
     if (l->weight.dtype() != kF32 || l->weight.size(1) != layers_[0]->weight.size(1)) return false;

@@ -10,6 +10,19 @@
 
 namespace cppformers::nn {
 
+// Something added to a linear layer's output (a LoRA adapter, training/lora.hpp): forward(x, y)
+// returns y + delta(x), where y is the layer's own x @ W^T + b.
+class LinearAdapter {
+ public:
+  virtual ~LinearAdapter() = default;
+  virtual Tensor forward(const Tensor& x, const Tensor& y) const = 0;
+};
+
+// x @ weight^T + bias (weight [out, in]), then the adapter's addition if there is one, then the
+// epilogue (activation, residual): fused into the GEMM when there is no adapter.
+Tensor adapted_linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const ops::LinearEpilogue& epilogue,
+                      const LinearAdapter* adapter);
+
 class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true);
@@ -18,6 +31,7 @@ class Linear : public Module {
   Tensor forward(const Tensor& x, const ops::LinearEpilogue& epilogue) const;
   Tensor operator()(const Tensor& x) const { return forward(x); }
   Tensor weight, bias;  // [out, in], [out]
+  std::shared_ptr<LinearAdapter> adapter;  // set by LoRA; null for a plain layer
 };
 
 // Several Linear layers applied to the same input (e.g. attention's q, k, v). When no gradient

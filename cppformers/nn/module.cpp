@@ -107,6 +107,27 @@ LoadResult Module::load_state_dict(const StateDict& sd, bool strict, DType dtype
   return r;
 }
 
+std::vector<std::pair<std::string, Module*>> Module::named_modules(const std::string& prefix) {
+  std::vector<std::pair<std::string, Module*>> out{{prefix, this}};
+  for (auto& [name, child] : children_) {
+    auto sub = child->named_modules(prefix.empty() ? name : prefix + "." + name);
+    out.insert(out.end(), sub.begin(), sub.end());
+  }
+  return out;
+}
+
+void Module::attach_module(const std::string& name, Module* child) {
+  if (!child) throw ValueError("attach_module: '" + name + "' is null");
+  for (auto& [n, c] : children_)
+    if (n == name) throw ValueError("attach_module: this module already has a child named '" + name + "'");
+  children_.emplace_back(name, child);
+}
+
+void Module::detach_module(const std::string& name) {
+  children_.erase(std::remove_if(children_.begin(), children_.end(), [&](const auto& c) { return c.first == name; }),
+                  children_.end());
+}
+
 void Module::train(bool on) {
   training_ = on;
   for (auto& [n, c] : children_) c->train(on);

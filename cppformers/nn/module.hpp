@@ -50,6 +50,14 @@ class Module {
   // Points parameter `name` (a dotted path) at the same tensor as `source` (weight tying).
   void tie(const std::string& name, const std::string& source);
 
+  // torch's named_modules(): this module (named `prefix`, "" at the top) and every submodule,
+  // depth first in registration order, with dotted paths.
+  std::vector<std::pair<std::string, Module*>> named_modules(const std::string& prefix = "");
+  // Adds a child at run time (adapters such as LoRA); its parameters then appear under
+  // "<name>." in named_parameters(). The caller keeps it alive until detach_module(name).
+  void attach_module(const std::string& name, Module* child);
+  void detach_module(const std::string& name);
+
  protected:
   void register_parameter(const std::string& name, Tensor& slot, Tensor value);
   template <class M>

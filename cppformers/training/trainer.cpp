@@ -20,6 +20,8 @@
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/ops/random.hpp"
 #include "cppformers/ops/shape.hpp"
+#include "cppformers/training/lora.hpp"
+#include "cppformers/training/optim/adafactor.hpp"
 #include "cppformers/training/optim/adamw.hpp"
 #include "cppformers/training/optim/clip_grad.hpp"
 #include "cppformers/training/optim/sgd.hpp"
@@ -262,6 +264,12 @@ void Trainer::create_optimizer_and_scheduler(int64_t num_training_steps) {
   std::vector<training::ParamGroup> groups{with, without};
   if (args_.optim == "sgd") {
     optimizer_ = std::make_unique<training::SGD>(groups);
+  } else if (args_.optim == "adafactor") {  // as Python's Trainer: lr given, no relative step or scaling
+    training::AdafactorOptions o;
+    o.lr = args_.learning_rate;
+    o.scale_parameter = false;
+    o.relative_step = false;
+    optimizer_ = std::make_unique<training::Adafactor>(groups, o);
   } else {
     training::AdamWOptions o;
     o.lr = args_.learning_rate;
@@ -415,6 +423,10 @@ void Trainer::rotate_checkpoints() {
 }
 
 void Trainer::load_weights(const std::string& dir) {
+  if (auto* peft = dynamic_cast<PeftModel*>(model_.get())) {  // a LoRA checkpoint holds the adapter alone
+    peft->load_adapter_weights(dir);
+    return;
+  }
   const io::StateDict sd = io::load_checkpoint(dir);
   autograd::NoGradGuard no_grad;
   std::set<std::string> tied;
@@ -456,6 +468,8 @@ TrainOutput Trainer::train(const std::string& resume_from_checkpoint) {
   {
     bool any = false;
     for (const Tensor& p : model_->parameters()) any |= p.requires_grad();
+    if (!any && dynamic_cast<PeftModel*>(model_.get()))
+      throw ValueError("Trainer.train: the PeftModel has no trainable parameter (load the adapter with is_trainable)");
     if (!any) model_->requires_grad_(true);  // a model loaded for inference: train all of it
   }
 

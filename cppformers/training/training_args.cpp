@@ -63,6 +63,7 @@ TrainingArguments TrainingArguments::from_json(const nlohmann::json& j, const st
   a.adam_epsilon = json_get<double>(j, "adam_epsilon", a.adam_epsilon, file);
   a.max_grad_norm = json_get<double>(j, "max_grad_norm", a.max_grad_norm, file);
   a.optim = json_get(j, "optim", a.optim.c_str(), file);
+  if (json_get<bool>(j, "adafactor", false, file)) a.optim = "adafactor";  // Python's deprecated flag
   a.lr_scheduler_type = json_get(j, "lr_scheduler_type", a.lr_scheduler_type.c_str(), file);
   a.warmup_ratio = json_get<double>(j, "warmup_ratio", a.warmup_ratio, file);
   a.warmup_steps = json_get<int64_t>(j, "warmup_steps", a.warmup_steps, file);
@@ -99,7 +100,7 @@ TrainingArguments TrainingArguments::from_json(const nlohmann::json& j, const st
 
   const nlohmann::json known = a.to_json();
   for (const auto& [key, value] : j.items()) {
-    if (known.contains(key) || key == "evaluation_strategy") continue;
+    if (known.contains(key) || key == "evaluation_strategy" || key == "adafactor") continue;
     if (python_only_keys().count(key)) {
       log_warning(file + ": training argument '" + key + "' is not supported by cppformers and is ignored");
       continue;
@@ -133,8 +134,9 @@ void TrainingArguments::finalize_with_file(const std::string& file) {
   check_strategy(eval_strategy, "eval_strategy", file);
   check_strategy(save_strategy, "save_strategy", file);
   check_strategy(logging_strategy, "logging_strategy", file);
-  if (optim != "adamw_torch" && optim != "adamw_hf" && optim != "adamw_torch_fused" && optim != "sgd")
-    bad("optim", "should be adamw_torch, adamw_hf, adamw_torch_fused or sgd, got '" + optim + "'");
+  if (optim != "adamw_torch" && optim != "adamw_hf" && optim != "adamw_torch_fused" && optim != "sgd" &&
+      optim != "adafactor")
+    bad("optim", "should be adamw_torch, adamw_hf, adamw_torch_fused, sgd or adafactor, got '" + optim + "'");
   {
     const auto& names = training::scheduler_names();
     if (std::find(names.begin(), names.end(), lr_scheduler_type) == names.end()) {

@@ -26,7 +26,7 @@ struct TrainingArguments {
   double weight_decay = 0.0;
   double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_epsilon = 1e-8;
   double max_grad_norm = 1.0;  // 0 turns clipping off
-  std::string optim = "adamw_torch";  // adamw_torch (adamw_hf, adamw_torch_fused alias it), sgd
+  std::string optim = "adamw_torch";  // adamw_torch (adamw_hf, adamw_torch_fused alias it), sgd, adafactor
 
   std::string lr_scheduler_type = "linear";
   double warmup_ratio = 0.0;

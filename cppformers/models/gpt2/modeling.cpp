@@ -16,7 +16,7 @@ Conv1D::Conv1D(int64_t nf, int64_t nx) {
 }
 
 Tensor Conv1D::forward(const Tensor& x, const ops::LinearEpilogue& ep) const {
-  return ops::linear(x, weight.transpose(0, 1), bias, ep);  // read [in, out] in place as [out, in]^T
+  return nn::adapted_linear(x, weight.transpose(0, 1), bias, ep, adapter.get());  // [in, out] read in place as [out, in]^T
 }
 
 GPT2Block::GPT2Block(const GPT2Config& c, int64_t layer_idx)

@@ -17,6 +17,7 @@ class Conv1D : public nn::Module {
   Tensor forward(const Tensor& x, const ops::LinearEpilogue& epilogue = {}) const;
   Tensor operator()(const Tensor& x) const { return forward(x); }
   Tensor weight, bias;  // [in, out], [out]
+  std::shared_ptr<nn::LinearAdapter> adapter;  // set by LoRA (fan_in_fan_out); null for a plain layer
 };
 
 class GPT2Block : public nn::Module {
