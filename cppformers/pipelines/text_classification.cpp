@@ -15,9 +15,12 @@ TextClassificationPipeline::TextClassificationPipeline(std::shared_ptr<PreTraine
 
 namespace {
 
-// Python's postprocess, in float32 as numpy computes it.
-std::vector<float> apply_function(const float* logits, int64_t n, const std::string& fn) {
+// Python's postprocess, in float32 as numpy computes it. A calibration temperature T (from
+// temperature scaling, training/calibration.hpp) divides the logits before softmax / sigmoid.
+std::vector<float> apply_function(const float* logits, int64_t n, const std::string& fn, double temperature = 1.0) {
   std::vector<float> out(logits, logits + n);
+  if (temperature != 1.0 && (fn == "softmax" || fn == "sigmoid"))
+    for (float& v : out) v = float(double(v) / temperature);
   if (fn == "softmax") {
     const float m = *std::max_element(out.begin(), out.end());
     float sum = 0;
@@ -67,6 +70,15 @@ std::vector<std::vector<LabelScore>> TextClassificationPipeline::classify(const 
     else if (cfg.problem_type == "regression") fn = "none";
     else fn = "softmax";
   }
+  // config.json's "calibration_temperature" (written by `cppformers train --calibrate`).
+  double temperature = 1.0;
+  if (cfg.extra.is_object() && cfg.extra.contains("calibration_temperature") &&
+      !cfg.extra["calibration_temperature"].is_null()) {
+    const json& t = cfg.extra["calibration_temperature"];
+    if (!t.is_number() || !(t.get<double>() > 0))
+      throw FormatError(cfg.source + ": key 'calibration_temperature' should be a positive number");
+    temperature = t.get<double>();
+  }
   const int64_t bs = std::max<int64_t>(1, batch_size > 0 ? batch_size : batch_size_);
   std::vector<std::vector<LabelScore>> results;
   autograd::NoGradGuard no_grad;
@@ -78,7 +90,7 @@ std::vector<std::vector<LabelScore>> TextClassificationPipeline::classify(const 
     const int64_t n = logits.size(-1);
     const float* p = logits.data<float>();
     for (size_t i = 0; i < chunk.size(); ++i) {
-      std::vector<float> scores = apply_function(p + i * n, n, fn);
+      std::vector<float> scores = apply_function(p + i * n, n, fn, temperature);
       std::vector<LabelScore> row;
       for (int64_t k = 0; k < n; ++k) {
         auto it = cfg.id2label.find(k);

@@ -16,7 +16,9 @@ class TextClassificationPipeline : public Pipeline {
 
   // Every label of each text (or {text, text_pair}), sorted by score (descending).
   // function_to_apply: "" (the model's default: softmax, or sigmoid for one label / multi-label),
-  // "softmax", "sigmoid", "none".
+  // "softmax", "sigmoid", "none". A "calibration_temperature" T in the model's config.json
+  // (temperature scaling, `cppformers train --calibrate`) makes the scores softmax / sigmoid of
+  // logits / T; "none" still returns the raw logits.
   std::vector<std::vector<LabelScore>> classify(const std::vector<tokenizers::EncodeInput>& inputs,
                                                 const std::string& function_to_apply = "",
                                                 bool truncation = false, int64_t batch_size = 0);
