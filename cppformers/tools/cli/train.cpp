@@ -14,6 +14,7 @@
 #include "cppformers/io/hub.hpp"
 #include "cppformers/tokenizers/auto_tokenizer.hpp"
 #include "cppformers/tools/cli/command.hpp"
+#include "cppformers/tools/cli/train_extras.hpp"
 #include "cppformers/training/trainer.hpp"
 
 namespace cppformers::cli {
@@ -24,6 +25,7 @@ struct TrainArgs {
   std::string text_column = "text", text_pair_column, label_column = "label";
   int64_t max_length = 0;
   double validation_split = 0;
+  TrainExtras extras;  // --lora, --merge, --calibrate (train_extras.hpp)
 };
 
 int run_train(const TrainArgs& a) {
@@ -54,6 +56,7 @@ int run_train(const TrainArgs& a) {
     args.eval_strategy = "no";
     args.load_best_model_at_end = false;
   }
+  check_train_extras(a.extras, !eval.empty());
 
   const AutoTokenizer tok = AutoTokenizer::from_pretrained(dir);
   tokenizers::CallOptions co;
@@ -70,13 +73,17 @@ int run_train(const TrainArgs& a) {
   cfg.label2id.clear();
   for (auto& [id, name] : cfg.id2label) cfg.label2id[name] = id;
 
+  model = apply_lora(model, a.extras, a.model);
   Trainer trainer(model, args, train, eval, DataCollatorWithPadding(tok), classification_metrics("macro"));
   trainer.set_tokenizer_dir(dir);
   TrainOutput out = trainer.train(a.resume);
+  const Metrics calibration = calibrate_after_training(trainer, eval, a.extras);
   trainer.save_model();
   Metrics m = out.metrics;
   if (!eval.empty())
     for (auto& [k, v] : trainer.evaluate()) m[k] = v;
+  m.insert(calibration.begin(), calibration.end());
+  merge_after_training(trainer, a.extras, dir, args.output_dir);
   std::cout << nlohmann::json(m).dump() << std::endl;
   std::fprintf(stderr, "saved to %s\n", args.output_dir.c_str());
   return 0;
@@ -98,6 +105,7 @@ CommandRegistration reg{{"train", "Fine-tune a sequence classifier on a CSV / TS
                                           "hold out this fraction of --train (stratified) when there is no --eval");
                            app.add_option("--resume-from-checkpoint", a->resume,
                                           "a checkpoint folder, or 'last' for the newest in the output dir");
+                           add_train_extra_options(app, a->extras);
                            return [a] { return run_train(*a); };
                          }}};
 
