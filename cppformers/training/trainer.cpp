@@ -20,6 +20,7 @@
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/ops/random.hpp"
 #include "cppformers/ops/shape.hpp"
+#include "cppformers/training/distributed.hpp"
 #include "cppformers/training/lora.hpp"
 #include "cppformers/training/optim/adafactor.hpp"
 #include "cppformers/training/optim/adamw.hpp"
@@ -135,6 +136,22 @@ DataCollator default_collator(int64_t pad_id) {
   };
 }
 
+// Process 0's metrics on every process (values as raw doubles: NaN and inf travel too).
+Metrics broadcast_metrics(const Metrics& m) {
+  if (training::distributed::world_size() == 1) return m;
+  std::string keys = json(m).dump();  // (the values are overwritten below)
+  training::distributed::broadcast_string(keys);
+  Metrics out;
+  const json parsed = json::parse(keys);
+  for (auto& [k, v] : parsed.items()) out[k] = 0;
+  std::vector<double> values;
+  for (auto& [k, v] : training::distributed::is_main_process() ? m : out) values.push_back(v);
+  training::distributed::broadcast(values.data(), values.size() * sizeof(double));
+  size_t i = 0;
+  for (auto& [k, v] : out) v = values[i++];
+  return out;
+}
+
 std::string rng_state_string() {
   std::ostringstream ss;
   ss << ops::default_generator().engine();
@@ -231,7 +248,7 @@ Trainer::Trainer(std::shared_ptr<PreTrainedModel> model, TrainingArguments args,
   if (!model_) throw ValueError("Trainer: model is null");
   args_.finalize();
   if (!collator_) collator_ = default_collator(model_->config().pad_token_id.value_or(0));
-  progress_bar_ = !args_.disable_tqdm && isatty(fileno(stderr));
+  progress_bar_ = !args_.disable_tqdm && isatty(fileno(stderr)) && training::distributed::is_main_process();
   if (args_.bf16) log_warning("Trainer: bf16 autocast is not implemented yet; training in float32");
   ops::manual_seed(uint64_t(args_.seed));
 }
@@ -309,6 +326,7 @@ void Trainer::log(json logs) {
   if (!logs.contains("epoch")) logs["epoch"] = std::round(state_.epoch * 100) / 100;
   state_.log_history.push_back(logs);
   for (auto& cb : callbacks_) cb->on_log(args_, state_, control_, logs);
+  if (!training::distributed::is_main_process()) return;  // one process reports
   if (!args_.disable_tqdm) {
     if (progress_bar_) std::fprintf(stderr, "\n");
     std::fprintf(stderr, "%s\n", logs.dump().c_str());
@@ -372,21 +390,24 @@ void Trainer::save_checkpoint(bool is_best) {
   const std::string name = "checkpoint-" + std::to_string(state_.global_step);
   const fs::path out = fs::path(args_.output_dir) / name;
   const fs::path tmp = fs::path(args_.output_dir) / ("tmp-" + name);
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
   if (is_best) state_.best_model_checkpoint = out.string();
-
-  model_->save_pretrained(tmp.string());
-  copy_tokenizer_files(tmp.string());
-  optimizer_->save(tmp.string());
-  write_json_file(tmp / "scheduler.json", scheduler_->state_dict());
-  write_json_file(tmp / "rng_state.json", json{{"generator", "mt19937_64"}, {"state", rng_state_string()}});
-  write_json_file(tmp / "training_args.json", args_.to_json());
-  write_json_file(tmp / "trainer_state.json", state_.to_json());
-  // Only a complete folder gets the final name: a crash leaves at most a tmp-checkpoint-N.
-  fs::remove_all(out);
-  fs::rename(tmp, out);
-  rotate_checkpoints();
+  // Data-parallel processes hold the same model and optimizer state: process 0 writes it.
+  if (training::distributed::is_main_process()) training::distributed::abort_all_on_error([&] {
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    model_->save_pretrained(tmp.string());
+    copy_tokenizer_files(tmp.string());
+    optimizer_->save(tmp.string());
+    write_json_file(tmp / "scheduler.json", scheduler_->state_dict());
+    write_json_file(tmp / "rng_state.json", json{{"generator", "mt19937_64"}, {"state", rng_state_string()}});
+    write_json_file(tmp / "training_args.json", args_.to_json());
+    write_json_file(tmp / "trainer_state.json", state_.to_json());
+    // Only a complete folder gets the final name: a crash leaves at most a tmp-checkpoint-N.
+    fs::remove_all(out);
+    fs::rename(tmp, out);
+    rotate_checkpoints();
+  });
+  training::distributed::barrier();
 }
 
 std::vector<std::string> Trainer::sorted_checkpoints(const std::string& output_dir) {
@@ -462,6 +483,10 @@ void Trainer::load_checkpoint(const std::string& dir) {
 }
 
 TrainOutput Trainer::train(const std::string& resume_from_checkpoint) {
+  return training::distributed::abort_all_on_error([&] { return train_impl(resume_from_checkpoint); });
+}
+
+TrainOutput Trainer::train_impl(const std::string& resume_from_checkpoint) {
   if (train_dataset_.empty()) throw ValueError("Trainer.train: no train_dataset");
   const auto t0 = std::chrono::steady_clock::now();
   model_->make_parameters_writable();
@@ -474,7 +499,10 @@ TrainOutput Trainer::train(const std::string& resume_from_checkpoint) {
   }
 
   const int64_t bs = args_.per_device_train_batch_size, gas = args_.gradient_accumulation_steps;
-  const int64_t n = int64_t(train_dataset_.size());
+  const int64_t n_total = int64_t(train_dataset_.size());
+  // Data parallel: this process's share of each epoch (padded to a multiple of the world size).
+  const int world = training::distributed::world_size();
+  const int64_t n = (n_total + world - 1) / world;
   const int64_t len_dataloader = args_.dataloader_drop_last ? n / bs : (n + bs - 1) / bs;
   if (len_dataloader == 0) throw ValueError("Trainer.train: the train dataset has fewer examples than one batch");
   // Updates per epoch: one per gas batches, the last window of an epoch possibly shorter.
@@ -503,6 +531,11 @@ TrainOutput Trainer::train(const std::string& resume_from_checkpoint) {
     epochs_trained = state_.global_step / nupe;
     batches_to_skip = (state_.global_step % nupe) * gas;
   }
+  if (world > 1) {  // every process starts from process 0's weights, as DDP does
+    std::vector<Tensor> all;
+    for (auto& [name, p] : unique_parameters()) all.push_back(p);
+    training::distributed::broadcast_parameters(all);
+  }
   state_.max_steps = max_steps;
   state_.num_train_epochs = num_epochs;
   state_.logging_steps = steps_of(args_.logging_steps, max_steps);
@@ -520,7 +553,8 @@ TrainOutput Trainer::train(const std::string& resume_from_checkpoint) {
   auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 
   for (int64_t epoch = epochs_trained; epoch < num_epochs && state_.global_step < max_steps; ++epoch) {
-    const auto order = epoch_order(size_t(n), data_seed, epoch);
+    const auto order =
+        training::distributed::shard_indices(epoch_order(size_t(n_total), data_seed, epoch), world, training::distributed::rank());
     for (auto& cb : callbacks_) cb->on_epoch_begin(args_, state_, control_);
     optimizer_->zero_grad();
     double window_loss = 0;
@@ -541,6 +575,11 @@ TrainOutput Trainer::train(const std::string& resume_from_checkpoint) {
 
       const bool last_in_epoch = step + 1 == len_dataloader;
       if ((step + 1) % gas != 0 && !last_in_epoch) continue;
+      if (world > 1) {  // one all-reduce: the gradients and the window's loss, averaged
+        std::vector<double> loss{window_loss};
+        training::distributed::all_reduce_gradients(params, &loss);
+        window_loss = loss[0];
+      }
       if (args_.max_grad_norm > 0) last_grad_norm = training::clip_grad_norm_(params, args_.max_grad_norm);
       else last_grad_norm = training::grad_norm(params);
       optimizer_->step();
@@ -587,7 +626,7 @@ TrainOutput Trainer::train(const std::string& resume_from_checkpoint) {
   result.training_loss = steps_this_run > 0 ? tr_loss_total / double(steps_this_run) : 0.0;
   const double runtime = secs();
   result.metrics = {{"train_runtime", runtime},
-                    {"train_samples_per_second", double((state_.global_step - start_step) * bs * gas) / runtime},
+                    {"train_samples_per_second", double((state_.global_step - start_step) * bs * gas * world) / runtime},
                     {"train_steps_per_second", double(state_.global_step - start_step) / runtime},
                     {"train_loss", result.training_loss},
                     {"epoch", state_.epoch}};
@@ -628,6 +667,18 @@ Trainer::EvalLoop Trainer::evaluation_loop(const Dataset& ds) {
 
 Metrics Trainer::evaluate(const Dataset* eval_dataset, const std::string& prefix) {
   const Dataset& ds = eval_dataset ? *eval_dataset : eval_dataset_;
+  // Data parallel: process 0 evaluates, every process gets its metrics (the same decisions follow).
+  Metrics m;
+  if (training::distributed::is_main_process())
+    m = training::distributed::abort_all_on_error([&] { return evaluate_here(ds, prefix); });
+  m = broadcast_metrics(m);
+  json logs(m);
+  log(logs);
+  for (auto& cb : callbacks_) cb->on_evaluate(args_, state_, control_, m);
+  return m;
+}
+
+Metrics Trainer::evaluate_here(const Dataset& ds, const std::string& prefix) {
   const auto t0 = std::chrono::steady_clock::now();
   const EvalLoop r = evaluation_loop(ds);
   Metrics m;
@@ -637,9 +688,6 @@ Metrics Trainer::evaluate(const Dataset* eval_dataset, const std::string& prefix
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m[prefix + "_runtime"] = secs;
   m[prefix + "_samples_per_second"] = double(r.samples) / secs;
-  json logs(m);
-  log(logs);
-  for (auto& cb : callbacks_) cb->on_evaluate(args_, state_, control_, m);
   return m;
 }
 
@@ -654,9 +702,12 @@ PredictionOutput Trainer::predict(const Dataset& test_dataset, const std::string
 
 void Trainer::save_model(const std::string& dir) {
   const std::string out = dir.empty() ? args_.output_dir : dir;
-  model_->save_pretrained(out);
-  copy_tokenizer_files(out);
-  write_json_file(fs::path(out) / "training_args.json", args_.to_json());
+  if (training::distributed::is_main_process()) training::distributed::abort_all_on_error([&] {
+    model_->save_pretrained(out);
+    copy_tokenizer_files(out);
+    write_json_file(fs::path(out) / "training_args.json", args_.to_json());
+  });
+  training::distributed::barrier();
 }
 
 }  // namespace cppformers

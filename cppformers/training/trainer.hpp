@@ -12,6 +12,12 @@
 // callbacks (EarlyStoppingCallback), a progress bar on a terminal, and checkpoints
 // OUTPUT_DIR/checkpoint-N/ (model, optimizer, scheduler, RNG and trainer state, written under a
 // temporary name and renamed) that resume_from_checkpoint continues from bit for bit.
+//
+// Under `mpirun -np N` (training/distributed.hpp) it trains data-parallel: every process takes
+// its share of each global batch of N x per_device_train_batch_size examples (DistributedSampler
+// over the same seeded order), gradients (and the logged loss) are averaged in one all-reduce per
+// update, parameters start from process 0's, and only process 0 evaluates (the metrics are sent
+// to the others), logs and saves, the others waiting at a barrier.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -130,6 +136,8 @@ class Trainer {
   static std::vector<std::string> sorted_checkpoints(const std::string& output_dir);
 
  private:
+  TrainOutput train_impl(const std::string& resume_from_checkpoint);
+  Metrics evaluate_here(const Dataset& ds, const std::string& metric_key_prefix);
   void create_optimizer_and_scheduler(int64_t num_training_steps);
   std::vector<std::pair<std::string, Tensor>> unique_parameters() const;
   ModelInputs collate(const Dataset& ds, const std::vector<size_t>& order, size_t begin, size_t end) const;

@@ -15,6 +15,7 @@
 #include "cppformers/tokenizers/auto_tokenizer.hpp"
 #include "cppformers/tools/cli/command.hpp"
 #include "cppformers/tools/cli/train_extras.hpp"
+#include "cppformers/training/distributed.hpp"
 #include "cppformers/training/trainer.hpp"
 
 namespace cppformers::cli {
@@ -84,6 +85,7 @@ int run_train(const TrainArgs& a) {
     for (auto& [k, v] : trainer.evaluate()) m[k] = v;
   m.insert(calibration.begin(), calibration.end());
   merge_after_training(trainer, a.extras, dir, args.output_dir);
+  if (!training::distributed::is_main_process()) return 0;  // under mpirun: process 0 reports
   std::cout << nlohmann::json(m).dump() << std::endl;
   std::fprintf(stderr, "saved to %s\n", args.output_dir.c_str());
   return 0;
