@@ -492,6 +492,23 @@ TEST_F(HubIdsTest, FromPretrainedOptionsReachTheHub) {
   AutoTokenizer::from_pretrained("org/clf");
   EXPECT_EQ(hub_.count(), 0u);
 
+  // A repository without tokenizer.json: the legacy files (vocab.txt + configs) are fetched,
+  // and give what the same files give from a folder.
+  hub_.add("org/legacy", "main", kCommitA,
+           {{"config.json", {read_file(clf_ / "config.json")}},
+            {"tokenizer_config.json", {read_file(clf_ / "tokenizer_config.json")}},
+            {"vocab.txt", {read_file(clf_ / "vocab.txt")}},
+            {"model.safetensors", {read_file(clf_ / "model.safetensors"), true}}});
+  const fs::path legacy_dir = home_ / "legacy";
+  for (const char* f : {"config.json", "tokenizer_config.json", "vocab.txt"}) write_file(legacy_dir / f, read_file(clf_ / f));
+  hub_.clear();
+  EXPECT_EQ(AutoTokenizer::from_pretrained("org/legacy").encode("refund requested twice"),
+            AutoTokenizer::from_pretrained(legacy_dir.string()).encode("refund requested twice"));
+  EXPECT_EQ(hub_.count("cdn", "GET"), 0u);
+  hub_.clear();
+  AutoTokenizer::from_pretrained("org/legacy");
+  EXPECT_EQ(hub_.count(), 0u);
+
   HubOptions elsewhere;
   elsewhere.cache_dir = (home_ / "elsewhere").string();
   AutoTokenizer::from_pretrained("org/clf", elsewhere);
