@@ -134,8 +134,8 @@ TEST(Jinja, LimitsStopRunawayTemplates) {
   EXPECT_THROW(Template("{% set ns = namespace(x=[]) %}{% for i in range(2000) %}{% set ns.x = [ns.x] %}{% endfor %}")
                    .render(ojson::object()),
                TemplateRuntimeError);
-  ojson deep = ojson::parse(std::string(100000, '[') + std::string(100000, ']'));
-  EXPECT_THROW(Template("{{ x }}").render(ojson{{"x", deep}}), TemplateRuntimeError);
+  const ojson deep = ojson::parse("{\"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+  EXPECT_THROW(Template("{{ x }}").render(deep), TemplateRuntimeError);
   EXPECT_EQ(Template("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}").render(ojson::object()),
             "<Namespace {'me': <Namespace ...>}>");
 }
