@@ -171,8 +171,7 @@ class Lexer {
       }
       if (raw) {
         pos_ = raw_end;
-        line_starting = s_[raw_end - 1] == '\n';
-        lex_raw_body(st, line_starting);
+        line_starting = lex_raw_body(st, s_[raw_end - 1] == '\n');
         continue;
       }
       push(kind == '{' ? T::VarBegin : T::BlockBegin, "", st);
@@ -259,7 +258,8 @@ class Lexer {
     return false;
   }
 
-  void lex_raw_body(size_t begin_at, bool line_starting) {
+  // The body of a raw block up to its {% endraw %}; returns line_starting after that tag.
+  bool lex_raw_body(size_t begin_at, bool line_starting) {
     // the first {%[-+]?\s*endraw\s*[-+]?%} ends it
     for (size_t i = pos_; (i = s_.find("{%", i)) != std::string::npos; ++i) {
       size_t p = i + 2;
@@ -276,8 +276,7 @@ class Lexer {
       apply_lstrip(text, mod, true, line_starting);
       if (!text.empty()) push(T::Data, text, pos_);
       pos_ = p + 2;
-      finish_tag(end_mod, true);
-      return;
+      return finish_tag(end_mod, true);
     }
     syntax_error("Missing end of raw directive", loc(begin_at));
   }

@@ -123,6 +123,8 @@ FEATURES = [
     ("lstrip_after_block_newline", "{% if true %}\n   {% if true %}z{% endif %}\n{% endif %}", {}),
     ("raw_block", "{% raw %}{{ not rendered }}{% endraw %}", {}),
     ("raw_block_ws", "a\n  {% raw -%}  x {{ y }}  {%- endraw %}\nb", {}),
+    ("raw_then_lstrip", "{% raw %}r{% endraw %}\n    {% if true %}x{% endif %}", {}),
+    ("sort_multi_attribute", "{{ users | sort(attribute='age,name') | map(attribute='name') | join }}", {"users": [{"name": "b", "age": 2}, {"name": "a", "age": 2}, {"name": "c", "age": 1}]}),
     ("unicode_ws_dash", "a\u3000\u00a0{{- 'b' -}}\u2003c", {}),
     ("nbsp_not_lstripped", "x\n\u00a0{% if true %}y{% endif %}", {}),
     # literals and printing
