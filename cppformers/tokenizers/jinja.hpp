@@ -69,6 +69,8 @@ class Value {
   Value(std::string s);    // NOLINT
   Value(const char* s) : Value(std::string(s)) {}  // NOLINT
   static Value list(std::vector<Value> items, bool tuple = false);
+  // range(start, stop, step): a list of its ints that prints, compares and serializes as Python's range.
+  static Value range(int64_t start, int64_t stop, int64_t step, std::vector<Value> items);
   static Value dict(std::vector<std::pair<Value, Value>> items = {});
   static Value object(std::shared_ptr<ObjectData> o);
   static Value function(std::shared_ptr<FunctionData> f);
@@ -86,6 +88,7 @@ class Value {
   bool is_string() const { return t_ == Type::String; }
   bool is_list() const { return t_ == Type::List; }
   bool is_tuple() const;
+  bool is_range() const;
   bool is_dict() const { return t_ == Type::Dict; }
   bool is_object() const { return t_ == Type::Object; }
   bool is_function() const { return t_ == Type::Function; }
@@ -97,6 +100,7 @@ class Value {
   int64_t as_integer() const { return t_ == Type::Int ? i_ : int64_t(b_); }  // int or bool
   const std::string& str_ref() const { return s_; }  // the string (or an undefined value's hint)
   const std::vector<Value>& items() const;            // list / tuple elements
+  const ListData& list_data() const;
   const DictData& dict_data() const;
   std::shared_ptr<ObjectData> object_data() const;
   std::shared_ptr<FunctionData> function_data() const;
@@ -124,6 +128,8 @@ struct ListData {
   std::vector<Value> items;
   bool tuple = false;
   int depth = 1;
+  bool is_range = false;
+  int64_t start = 0, stop = 0, step = 1;  // a range's arguments
 };
 
 struct DictData {

@@ -455,6 +455,7 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const Value&
     Value arg;
     bool have_arg = false;
     if (f[i] == '(') {
+      if (args.is_undefined()) in.fail_undefined(args);
       if (!mapping) in.fail("format requires a mapping");
       size_t e = f.find(')', i);
       if (e == U32::npos) in.fail("incomplete format key");
@@ -542,7 +543,10 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const Value&
     out += piece;
     in.check_size(out.size());
   }
-  if (!used_mapping && !mapping && next < pos.size()) in.fail("not all arguments converted during string formatting");
+  // Python: an argument with __getitem__ (list, dict, undefined) is never "not all converted"
+  const bool mapping_like = mapping || (args.is_list() && !args.is_tuple()) || args.is_undefined();
+  if (!used_mapping && !mapping_like && next < pos.size())
+    in.fail("not all arguments converted during string formatting");
   return out;
 }
 
@@ -823,6 +827,7 @@ Value min_max(Interpreter& in, const Value& v, Args& a, bool is_max) {
 }
 
 Value select_or_reject(Interpreter& in, const Value& v, CallArgs& ca, bool by_attr, bool select, const char* fname) {
+  if (!v.truthy()) return Value::list({});  // jinja2: `if seq:` before iterating
   std::vector<Value> items = iterate(in, v);
   std::vector<Value> args = ca.pos;
   Value attribute;
@@ -872,6 +877,7 @@ Value binary(Interpreter& in, const std::string& op, const Value& a, const Value
     in.check_size(s.size());
     return Value(std::move(s));
   }
+  if (op == "%" && a.is_string()) return Value(percent_format(in, a.str_ref(), b));  // b may be undefined ('%s' % u)
   if (a.is_undefined()) in.fail_undefined(a);
   if (b.is_undefined()) in.fail_undefined(b);
   auto unsupported = [&]() {
@@ -887,7 +893,7 @@ Value binary(Interpreter& in, const std::string& op, const Value& a, const Value
       in.charge((a.str_ref().size() + b.str_ref().size()) / 64);
       return Value(a.str_ref() + b.str_ref());
     }
-    if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple()) {
+    if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple() && !a.is_range() && !b.is_range()) {
       in.charge(a.items().size() + b.items().size());
       std::vector<Value> v = a.items();
       v.insert(v.end(), b.items().begin(), b.items().end());
@@ -907,9 +913,10 @@ Value binary(Interpreter& in, const std::string& op, const Value& a, const Value
     if (nums) return Value(a.as_number() * b.as_number());
     const Value* seq = nullptr;
     const Value* cnt = nullptr;
-    if ((a.is_string() || a.is_list()) && (b.is_int() || b.is_bool())) seq = &a, cnt = &b;
-    else if ((b.is_string() || b.is_list()) && (a.is_int() || a.is_bool())) seq = &b, cnt = &a;
+    if ((a.is_string() || (a.is_list() && !a.is_range())) && (b.is_int() || b.is_bool())) seq = &a, cnt = &b;
+    else if ((b.is_string() || (b.is_list() && !b.is_range())) && (a.is_int() || a.is_bool())) seq = &b, cnt = &a;
     if (!seq) {
+      if (a.is_range() || b.is_range()) unsupported();
       if (a.is_string() || b.is_string() || a.is_list() || b.is_list())
         in.fail("can't multiply sequence by non-int of type '" + (a.is_string() || a.is_list() ? b : a).type_name() + "'");
       unsupported();
@@ -1079,6 +1086,10 @@ Value slice(Interpreter& in, const Value& obj, const Value& start, const Value& 
   }
   std::vector<Value> r;
   for (int64_t i : picks) r.push_back(obj.items()[size_t(i)]);
+  if (obj.is_range()) {  // a slice of a range is a range
+    const ListData& rd = obj.list_data();
+    return Value::range(rd.start + b * rd.step, rd.start + e * rd.step, rd.step * k, std::move(r));
+  }
   return Value::list(std::move(r), obj.is_tuple());
 }
 
@@ -1500,7 +1511,7 @@ Value Interpreter::apply_filter(const std::string& name, const Value& v, CallArg
     return acc;
   }
   if (name == "map") {
-    std::vector<Value> items = iterate(*this, v);
+    std::vector<Value> items = v.truthy() ? iterate(*this, v) : std::vector<Value>{};  // jinja2: `if seq:`
     std::vector<Value> out;
     if (ca.pos.empty()) {
       Value attribute, dflt = Value::undefined();
@@ -1618,6 +1629,7 @@ Value Interpreter::apply_filter(const std::string& name, const Value& v, CallArg
     bool blank = a.get_bool(2, "blank", false);
     a.done(3);
     if (v.is_undefined()) fail_undefined(v);
+    if (!v.is_string()) fail("indent: expected a string, got " + v.type_name());
     U32 ind = width.is_string() ? util::decode(width.str_ref()) : U32(size_t(std::clamp<int64_t>(need_int(*this, width, "width"), 0, 100000)), ' ');
     U32 s = util::decode(as_text(v)) + U32(U"\n");
     std::vector<U32> lines = splitlines(s, false);
@@ -1649,8 +1661,13 @@ Value Interpreter::apply_filter(const std::string& name, const Value& v, CallArg
     Value end = a.get(2, "end", Value("..."));
     Value leeway = a.get(3, "leeway", Value::none());
     a.done(4);
-    U32 s = util::decode(as_text(v)), e = util::decode(as_text(end));
     int64_t lw = leeway.is_none() ? 5 : need_int(*this, leeway, "leeway");
+    if (!v.is_string()) {  // jinja2 takes len() of the value itself
+      if (v.is_undefined()) return v;
+      if ((v.is_list() || v.is_dict()) && int64_t(builtins::length(*this, v)) <= length + lw) return v;
+      fail("object of type '" + v.type_name() + "' has no len()");
+    }
+    U32 s = util::decode(as_text(v)), e = util::decode(as_text(end));
     if (length < int64_t(e.size())) fail("expected length >= " + std::to_string(e.size()) + ", got " + std::to_string(length));
     if (lw < 0) fail("expected leeway >= 0, got " + std::to_string(lw));
     if (int64_t(s.size()) <= length + lw) return Value(as_text(v));
@@ -1752,8 +1769,7 @@ bool Interpreter::apply_test(const std::string& name, const Value& v, CallArgs& 
     Value d = name == "divisibleby" ? a.need(0, "num") : Value(int64_t(2));
     a.done(name == "divisibleby" ? 1 : 0);
     Value r = binary(*this, "%", v, d);
-    const bool zero = !r.truthy();
-    return name == "odd" ? !zero : zero;
+    return py_equal(r, Value(int64_t(name == "odd" ? 1 : 0)));
   }
   if (name == "in") {
     Value seq = a.need(0, "seq");
@@ -1833,7 +1849,7 @@ std::vector<std::pair<std::string, Value>> globals() {
                    in.charge(size_t(count));
                    std::vector<Value> out;
                    for (__int128 i = 0; i < count; ++i) out.push_back(Value(int64_t(start + i * step)));
-                   return Value::list(std::move(out));
+                   return Value::range(start, stop, step, std::move(out));
                  }));
   g.emplace_back("dict", bound("dict", [](Interpreter& in, CallArgs& ca) -> Value {
                    std::vector<std::pair<Value, Value>> items;

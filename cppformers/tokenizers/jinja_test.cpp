@@ -61,6 +61,24 @@ TEST(Jinja, FeatureGoldensFromJinja2) {
   EXPECT_EQ(n, g["features"].size());
 }
 
+TEST(Jinja, RandomExpressionsMatchJinja2) {
+  const ojson& g = goldens();
+  ASSERT_GE(g["random_expressions"].size(), 1000u);
+  size_t outputs = 0;
+  for (const auto& c : g["random_expressions"]) {
+    SCOPED_TRACE(c["template"].get<std::string>());
+    const std::string got = run(c["template"], g["random_context"]);
+    if (c.contains("output")) {
+      EXPECT_EQ(got, "OK:" + c["output"].get<std::string>());
+      ++outputs;
+    } else {
+      const std::string kind = c["error"];
+      EXPECT_EQ(got.substr(0, kind.size() + 1), kind + ":") << got << "\n  jinja2: " << c["message"];
+    }
+  }
+  EXPECT_GE(outputs, 800u);  // most render; the rest are errors in both
+}
+
 TEST(Jinja, ErrorsNameLineAndColumn) {
   std::string e = run("line one\n{% if x %}\n  {{ 1 + }}\n{% endif %}");
   EXPECT_EQ(e.rfind("syntax:template line 3, column 10:", 0), 0u) << e;

@@ -47,6 +47,13 @@ Value Value::list(std::vector<Value> items, bool tuple) {
   v.p_ = std::move(d);
   return v;
 }
+Value Value::range(int64_t start, int64_t stop, int64_t step, std::vector<Value> items) {
+  Value v = list(std::move(items));
+  auto d = std::static_pointer_cast<ListData>(v.p_);
+  d->is_range = true;
+  d->start = start, d->stop = stop, d->step = step;
+  return v;
+}
 Value Value::dict(std::vector<std::pair<Value, Value>> items) {
   Value v;
   v.t_ = Type::Dict;
@@ -109,7 +116,9 @@ Value Value::from_json(const nlohmann::ordered_json& j) { return value_from_json
 Value Value::from_json(const nlohmann::json& j) { return value_from_json(j); }
 
 bool Value::is_tuple() const { return t_ == Type::List && static_cast<const ListData*>(p_.get())->tuple; }
+bool Value::is_range() const { return t_ == Type::List && static_cast<const ListData*>(p_.get())->is_range; }
 const std::vector<Value>& Value::items() const { return static_cast<const ListData*>(p_.get())->items; }
+const ListData& Value::list_data() const { return *static_cast<const ListData*>(p_.get()); }
 const DictData& Value::dict_data() const { return *static_cast<const DictData*>(p_.get()); }
 std::shared_ptr<ObjectData> Value::object_data() const { return std::static_pointer_cast<ObjectData>(p_); }
 std::shared_ptr<FunctionData> Value::function_data() const { return std::static_pointer_cast<FunctionData>(p_); }
@@ -216,7 +225,7 @@ std::string Value::type_name() const {
     case Type::Int: return "int";
     case Type::Float: return "float";
     case Type::String: return "str";
-    case Type::List: return is_tuple() ? "tuple" : "list";
+    case Type::List: return is_tuple() ? "tuple" : is_range() ? "range" : "list";
     case Type::Dict: return "dict";
     case Type::Object: return object_data()->type_name;
     case Type::Function: return "function";
@@ -229,6 +238,11 @@ std::string Value::repr() const {
     case Type::Undefined: return "Undefined";
     case Type::String: return py_str_repr(s_);
     case Type::List: {
+      if (is_range()) {
+        const auto* r = static_cast<const ListData*>(p_.get());
+        return "range(" + std::to_string(r->start) + ", " + std::to_string(r->stop) +
+               (r->step != 1 ? ", " + std::to_string(r->step) : std::string()) + ")";
+      }
       const auto& v = items();
       std::string out = is_tuple() ? "(" : "[";
       for (size_t i = 0; i < v.size(); ++i) {
@@ -299,7 +313,7 @@ bool py_equal(const Value& a, const Value& b) {
     case T::None: return true;
     case T::String: return a.str_ref() == b.str_ref();
     case T::List: {
-      if (a.is_tuple() != b.is_tuple()) return false;
+      if (a.is_tuple() != b.is_tuple() || a.is_range() != b.is_range()) return false;
       const auto &x = a.items(), &y = b.items();
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i)
@@ -384,6 +398,7 @@ void dumps(const Value& v, std::string& out, int indent, const std::string& ind_
     }
     case Value::Type::String: dumps_string(v.str_ref(), out); return;
     case Value::Type::List: {
+      if (v.is_range()) throw TemplateRuntimeError("Object of type range is not JSON serializable");
       const auto& items = v.items();
       if (items.empty()) {
         out += "[]";
@@ -453,6 +468,7 @@ nlohmann::ordered_json Value::to_json() const {
     case Type::Float: return f_;
     case Type::String: return s_;
     case Type::List: {
+      if (is_range()) throw TemplateRuntimeError("Object of type range is not JSON serializable");
       auto j = nlohmann::ordered_json::array();
       for (const auto& x : items()) j.push_back(x.to_json());
       return j;
@@ -481,7 +497,7 @@ int py_compare(const Value& a, const Value& b, const char* op) {
     int c = a.str_ref().compare(b.str_ref());
     return c < 0 ? -1 : c > 0 ? 1 : 0;
   }
-  if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple()) {
+  if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple() && !a.is_range() && !b.is_range()) {
     const auto &x = a.items(), &y = b.items();
     for (size_t i = 0; i < x.size() && i < y.size(); ++i)
       if (!py_equal(x[i], y[i])) return py_compare(x[i], y[i], op);

@@ -19,11 +19,15 @@ Three kinds of records:
              (the C++ test reads the template from the fixture) over several conversations
   families   hand-written templates in the style of common model families (ChatML, Llama-3,
              Mistral, Gemma, Qwen2, Phi-3 layouts) over the same conversations
+  random_expressions  {{ ... }} with random nestings of literals, operators, filters, tests and
+             str methods (a fixed seed), each rendered over a fresh copy of RANDOM_CONTEXT
 """
+import copy
 import datetime
 import hashlib
 import json
 import os
+import random
 import sys
 
 import jinja2
@@ -631,6 +635,45 @@ RUNS = [
 ]
 
 
+# ---------------------------------------------------------------------------------------------
+# Random expressions (differential testing of operators, filters, tests and methods together)
+
+RANDOM_CONTEXT = {"s": "abc", "n": 7, "f": 1.5, "l": [3, 1, 2], "d": {"a": 1, "b": "two"},
+                  "m": {"role": "user", "content": "Hi there"}, "msgs": [{"role": "user"}]}
+R_ATOMS = ["1", "0", "-3", "2.5", "0.1", "1e3", "'ab'", "'a b c'", "''", "'H\u00e9'", "none", "true", "false", "[1, 2, 3]",
+           "['x', 'y']", "[]", "{'a': 1, 'b': 'z'}", "{}", "(1, 2)", "s", "n", "f", "l", "d", "u", "m.role", "m['content']",
+           "l[0]", "l[-1]", "s[1:]", "l[::-1]", "d.a", "d['b']", "m", "msgs|length", "range(3)", "range(5)[1::2]"]
+R_BINOPS = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">=", "in", "not in", "and", "or", "**"]
+R_FILTERS = ["length", "upper", "lower", "trim", "string", "int", "float", "list", "first", "last", "reverse|list", "abs",
+             "round", "tojson", "join(',')", "default('D')", "capitalize", "title", "sort|list", "unique|list", "sum", "min",
+             "max", "count", "items|list", "replace('a','Z')", "center(7)", "indent(2)", "wordcount", "e",
+             "select('odd')|list", "map('string')|list", "batch(2)|list", "dictsort", "tojson(indent=2)", "truncate(5)",
+             "format(1)", "safe", "reject('none')|list", "selectattr('role')|list"]
+R_TESTS = ["defined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence", "odd", "even",
+           "true", "false", "boolean", "lower", "upper", "divisibleby(3)", "in([1, 'abc'])"]
+R_METHODS = ["upper()", "strip()", "split()", "split(' ')", "startswith('a')", "endswith('c')", "replace('a', 'x')",
+             "title()", "find('b')", "count('a')", "lstrip('a')", "rstrip()", "capitalize()", "isdigit()", "zfill(5)",
+             "center(6, '*')", "splitlines()", "partition(' ')", "join(['1','2'])", "ljust(4)", "format(1)", "rsplit(' ', 1)"]
+
+
+def random_expression(rng, depth=0):
+    r = rng.random()
+    if depth > 2 or r < 0.3:
+        return rng.choice(R_ATOMS)
+    if r < 0.5:
+        return "(%s %s %s)" % (random_expression(rng, depth + 1), rng.choice(R_BINOPS), random_expression(rng, depth + 1))
+    if r < 0.65:
+        return "(%s | %s)" % (random_expression(rng, depth + 1), rng.choice(R_FILTERS))
+    if r < 0.75:
+        return "(%s is %s%s)" % (random_expression(rng, depth + 1), rng.choice(["", "not "]), rng.choice(R_TESTS))
+    if r < 0.85:
+        return "%s.%s" % (rng.choice(["s", "'a bc'", "'  X '", "m.content"]), rng.choice(R_METHODS))
+    if r < 0.92:
+        return "(%s if %s else %s)" % (random_expression(rng, depth + 1), random_expression(rng, depth + 1),
+                                       random_expression(rng, depth + 1))
+    return "(not %s)" % random_expression(rng, depth + 1)
+
+
 def special_tokens_map(config):
     """transformers' special_tokens_map for a tokenizer_config.json: each attribute that is set (truthy)."""
     out = {}
@@ -698,6 +741,14 @@ def main():
             rec.update(apply_chat_template(template, FAMILY_TOKENS[fam], CONVERSATIONS[conv], settings))
             families.append(rec)
 
+    rng = random.Random(20240601)
+    random_cases = []
+    for _ in range(1500):
+        template = "{{ %s }}" % random_expression(rng)
+        rec = {"template": template}
+        rec.update(render(template, copy.deepcopy(RANDOM_CONTEXT)))  # some filters mutate their input in jinja2
+        random_cases.append(rec)
+
     out = {
         "generator": "cppformers/tokenizers/testdata/make_chat_goldens.py",
         "jinja2_version": jinja2.__version__,
@@ -707,14 +758,16 @@ def main():
         "features": features,
         "fixtures": fixtures,
         "families": families,
+        "random_context": RANDOM_CONTEXT,
+        "random_expressions": random_cases,
     }
     dest = os.path.join(HERE, "chat_goldens.json")
     with open(dest, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=1)
         f.write("\n")
-    n_err = sum("error" in r for r in features + fixtures + families)
-    print("wrote %s: %d features, %d fixture renders, %d family renders (%d errors expected)" %
-          (dest, len(features), len(fixtures), len(families), n_err))
+    n_err = sum("error" in r for r in features + fixtures + families + random_cases)
+    print("wrote %s: %d features, %d fixture renders, %d family renders, %d random expressions (%d errors expected)" %
+          (dest, len(features), len(fixtures), len(families), len(random_cases), n_err))
 
 
 if __name__ == "__main__":
