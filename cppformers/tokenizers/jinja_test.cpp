@@ -79,6 +79,21 @@ TEST(Jinja, RandomExpressionsMatchJinja2) {
   EXPECT_GE(outputs, 800u);  // most render; the rest are errors in both
 }
 
+TEST(Jinja, RandomWhitespaceControlMatchesJinja2) {
+  const ojson& g = goldens();
+  ASSERT_GE(g["random_templates"].size(), 1000u);
+  for (const auto& c : g["random_templates"]) {
+    SCOPED_TRACE(c["template"].dump());
+    const std::string got = run(c["template"], g["random_template_context"]);
+    if (c.contains("output")) {
+      EXPECT_EQ(got, "OK:" + c["output"].get<std::string>());
+    } else {
+      const std::string kind = c["error"];
+      EXPECT_EQ(got.substr(0, kind.size() + 1), kind + ":") << got << "\n  jinja2: " << c["message"];
+    }
+  }
+}
+
 TEST(Jinja, ErrorsNameLineAndColumn) {
   std::string e = run("line one\n{% if x %}\n  {{ 1 + }}\n{% endif %}");
   EXPECT_EQ(e.rfind("syntax:template line 3, column 10:", 0), 0u) << e;

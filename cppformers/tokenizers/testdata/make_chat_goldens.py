@@ -21,6 +21,9 @@ Three kinds of records:
              Mistral, Gemma, Qwen2, Phi-3 layouts) over the same conversations
   random_expressions  {{ ... }} with random nestings of literals, operators, filters, tests and
              str methods (a fixed seed), each rendered over a fresh copy of RANDOM_CONTEXT
+  random_templates  random text (spaces, tabs, newlines) around if/for/set/comment/raw/print
+             tags with random whitespace-control marks ({%- -%} {%+ +%} {{- -}}), over
+             RANDOM_TEMPLATE_CONTEXT: trim_blocks / lstrip_blocks behaviour
 """
 import copy
 import datetime
@@ -674,6 +677,43 @@ def random_expression(rng, depth=0):
     return "(not %s)" % random_expression(rng, depth + 1)
 
 
+RANDOM_TEMPLATE_CONTEXT = {"x": True, "l": [1, 2, 3]}
+RT_TEXTS = ["", " ", "  ", "\t", "\n", "\n  ", "  \n", "a", "b ", " c", "x\n", "\n\ny", " \t \n", "\u00a0", "z"]
+
+
+def random_template(rng, depth=0):
+    def mod():
+        return rng.choice(["", "", "-", "+"])
+
+    def tag(body):
+        return "{%" + mod() + " " + body + " " + mod() + "%}"
+
+    def var(e):
+        return "{{" + rng.choice(["", "-"]) + " " + e + " " + rng.choice(["", "-"]) + "}}"
+
+    out = ""
+    for _ in range(rng.randint(1, 4)):
+        out += rng.choice(RT_TEXTS)
+        r = rng.random()
+        if depth < 3 and r < 0.25:
+            out += tag("if " + rng.choice(["true", "false", "x", "not x"])) + random_template(rng, depth + 1)
+            if rng.random() < 0.5:
+                out += tag("else") + random_template(rng, depth + 1)
+            out += tag("endif")
+        elif depth < 3 and r < 0.45:
+            out += tag("for i in " + rng.choice(["[1, 2]", "l", "[]"])) + random_template(rng, depth + 1) + tag("endfor")
+        elif r < 0.6:
+            out += var(rng.choice(["x", "i", "'v'", "loop.index", "l|length"]))
+        elif r < 0.7:
+            out += "{#" + mod() + " c " + mod() + "#}"
+        elif r < 0.8:
+            out += tag("set y = 1")
+        elif r < 0.85:
+            out += "{%" + mod() + " raw %}" + rng.choice(RT_TEXTS) + "{{ r }}{%" + mod() + " endraw " + mod() + "%}"
+        out += rng.choice(RT_TEXTS)
+    return out
+
+
 def special_tokens_map(config):
     """transformers' special_tokens_map for a tokenizer_config.json: each attribute that is set (truthy)."""
     out = {}
@@ -749,6 +789,14 @@ def main():
         rec.update(render(template, copy.deepcopy(RANDOM_CONTEXT)))  # some filters mutate their input in jinja2
         random_cases.append(rec)
 
+    rng = random.Random(20240602)
+    random_templates = []
+    for _ in range(1000):
+        template = random_template(rng) + ("\n" if rng.random() < 0.3 else "")
+        rec = {"template": template}
+        rec.update(render(template, copy.deepcopy(RANDOM_TEMPLATE_CONTEXT)))
+        random_templates.append(rec)
+
     out = {
         "generator": "cppformers/tokenizers/testdata/make_chat_goldens.py",
         "jinja2_version": jinja2.__version__,
@@ -760,14 +808,17 @@ def main():
         "families": families,
         "random_context": RANDOM_CONTEXT,
         "random_expressions": random_cases,
+        "random_template_context": RANDOM_TEMPLATE_CONTEXT,
+        "random_templates": random_templates,
     }
     dest = os.path.join(HERE, "chat_goldens.json")
     with open(dest, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=1)
         f.write("\n")
-    n_err = sum("error" in r for r in features + fixtures + families + random_cases)
-    print("wrote %s: %d features, %d fixture renders, %d family renders, %d random expressions (%d errors expected)" %
-          (dest, len(features), len(fixtures), len(families), len(random_cases), n_err))
+    n_err = sum("error" in r for r in features + fixtures + families + random_cases + random_templates)
+    print("wrote %s: %d features, %d fixture renders, %d family renders, %d random expressions, %d random templates "
+          "(%d errors expected)" % (dest, len(features), len(fixtures), len(families), len(random_cases),
+                                    len(random_templates), n_err))
 
 
 if __name__ == "__main__":
