@@ -26,8 +26,8 @@ class ProcessGroup {
   virtual std::string backend() const = 0;  // "single", "mpi" (later "nccl")
   virtual int world_size() const = 0;
   virtual int rank() const = 0;
-  // In place: every process ends with the element-wise mean over all processes (bit-identical
-  // on every process).
+  // In place: every process ends with the element-wise mean over all processes (the same
+  // values on every process, as MPI's reductions give them).
   virtual void all_reduce_mean(float* data, size_t n) = 0;
   virtual void barrier() = 0;
   // In place: every process ends with root's `bytes` bytes.
