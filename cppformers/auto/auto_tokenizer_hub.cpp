@@ -15,11 +15,12 @@ namespace {
 
 // The files a tokenizer can be made of: tokenizer.json, or the legacy files that
 // tokenizers/legacy_files converts (vocab.txt, vocab.json + merges.txt, a SentencePiece model,
-// with config.json telling the family), and the configs of special tokens.
+// with config.json telling the family), the configs of special tokens and the chat templates.
 const std::vector<std::string>& tokenizer_patterns() {
   static const std::vector<std::string> p = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                              "added_tokens.json", "config.json", "vocab.txt", "vocab.json",
-                                             "merges.txt", "*.model"};
+                                             "merges.txt", "*.model", "chat_template.jinja", "chat_template.json",
+                                             "additional_chat_templates/*.jinja"};
   return p;
 }
 

@@ -529,6 +529,23 @@ TEST_F(HubIdsTest, FromPretrainedOptionsReachTheHub) {
   EXPECT_TRUE(label == "neg" || label == "neu" || label == "pos") << label;
 }
 
+TEST_F(HubIdsTest, TokenizerChatTemplateFilesAreFetched) {
+  hub_.add("org/chat", "main", kCommitA,
+           {{"tokenizer.json", {read_file(gen_ / "tokenizer.json")}},
+            {"tokenizer_config.json", {read_file(gen_ / "tokenizer_config.json")}},
+            {"chat_template.jinja", {"J{{ messages | length }}"}},
+            {"additional_chat_templates/tool_use.jinja", {"T{{ tools | length }}"}},
+            {"model.safetensors", {read_file(gen_ / "model.safetensors"), true}}});
+  AutoTokenizer tok = AutoTokenizer::from_pretrained("org/chat");
+  EXPECT_EQ(hub_.count("cdn", "GET"), 0u);  // no weights
+  tokenizers::ChatTemplateOptions o;
+  o.tokenize = false;
+  const json chat = json::parse(R"([{"role": "user", "content": "hi"}])");
+  EXPECT_EQ(tok.apply_chat_template(chat, o).text, "J1");
+  o.tools = nlohmann::ordered_json::parse(R"([{"type": "function"}, {"type": "function"}])");
+  EXPECT_EQ(tok.apply_chat_template(chat, o).text, "T2");
+}
+
 TEST_F(HubIdsTest, EveryCommandResolvesHubIds) {
   const fs::path in = home_ / "in.jsonl";
   write_file(in, "{\"text\": \"Hello there, general Kenobi\"}\n{\"text\": \"refund\"}\n");
