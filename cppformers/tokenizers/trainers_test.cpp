@@ -318,6 +318,26 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, TrainNew,
                                            TrainNewCase{"gpt2", 900}),
                          [](const auto& info) { return std::string(info.param.fixture); });
 
+// The tokenizers shipped with the default models (trained by `cppformers train-tokenizer` in
+// scripts/make_default_models): the Rust library loads them and encodes like ours.
+TEST(TrainNewFromIterator, ShippedTokenizersEncodeAsTheRustLibrary) {
+  const std::string assets = std::string(CPPFORMERS_SOURCE_DIR) + "/assets/";
+  std::vector<std::string> texts = encode_texts();
+  texts.push_back("Captain's log, stardate 3012.4: the Enterprise is\n\tin orbit. -- Kirk");
+  for (const char* dir : {"fortune-bert-classifier", "fortune-gpt2"}) {
+    const std::string file = assets + dir + "/tokenizer.json";
+    ASSERT_TRUE(fs::exists(file)) << file;
+    const std::string text = read_file(file);
+    Tokenizer ours = Tokenizer::from_json_string(text);
+    EXPECT_EQ(ours.vocab_size(), 4000u) << dir;
+    if (!node_binding_available()) GTEST_SKIP() << "node or bench/peers/node_modules/@anush008/tokenizers missing";
+    auto rust = rust_encode(text, texts, dir);
+    ASSERT_TRUE(rust) << dir << ": the Rust library could not load or encode it";
+    for (size_t k = 0; k < texts.size(); ++k)
+      ASSERT_EQ(ours.encode(texts[k]).ids, (*rust)[k].get<std::vector<uint32_t>>()) << dir << ", text " << k;
+  }
+}
+
 TEST(TrainNewFromIterator, PostProcessorIdsFollowTheNewVocabulary) {
   const std::string old_text = read_file(fixtures_dir() + "/bert_wordpiece/tokenizer.json");
   TrainNewOptions o;
