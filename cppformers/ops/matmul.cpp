@@ -5,6 +5,7 @@
 #include "cppformers/ops/reduce.hpp"
 #include "cppformers/ops/cpu/gemv.hpp"
 
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -128,24 +129,21 @@ Tensor widened_weight(const Tensor& w) {
   if (w.dtype() == kF32 || !w.storage()->read_only()) return f32(w).detach();
   struct Entry {
     std::weak_ptr<const void> owner;
+    Shape shape, strides;  // the view that was widened (a transposed view shares its data pointer)
     Tensor f32;
   };
   static std::mutex mu;
   static std::multimap<const void*, Entry> cache;
   std::lock_guard<std::mutex> lock(mu);
+  // Drop the copies of weights that are gone, so that they do not outlive their model.
+  for (auto it = cache.begin(); it != cache.end();) it = it->second.owner.expired() ? cache.erase(it) : std::next(it);
   const std::shared_ptr<const void> owner = w.storage();
-  auto range = cache.equal_range(w.raw_data());
-  for (auto it = range.first; it != range.second;) {
-    auto live = it->second.owner.lock();
-    if (!live) {
-      it = cache.erase(it);
-      continue;
-    }
-    if (live == owner && it->second.f32.shape() == w.shape() && it->second.f32.dtype() == kF32) return it->second.f32;
-    ++it;
-  }
+  auto [first, last] = cache.equal_range(w.raw_data());
+  for (auto it = first; it != last; ++it)
+    if (it->second.owner.lock() == owner && it->second.shape == w.shape() && it->second.strides == w.strides())
+      return it->second.f32;
   Tensor wide = w.detach().to(kF32).contiguous();
-  cache.emplace(w.raw_data(), Entry{owner, wide});
+  cache.emplace(w.raw_data(), Entry{owner, w.shape(), w.strides(), wide});
   return wide;
 }
 

@@ -226,6 +226,27 @@ TEST(Linear, FewRowsAndHalfWeightsAgainstNaive) {
   }
 }
 
+// A read-only bf16 weight and its transpose share storage and data pointer (tied or square
+// weights): the widened copy of one must not be served for the other.
+TEST(Linear, WidenedCopyIsPerView) {
+  const int64_t n = 24, rows = 17;
+  Tensor w0 = rnd({n, n}, 41, -1, 1, false).to(kBF16).contiguous();
+  auto keep = w0.storage();
+  Tensor w = Tensor::from_storage(Storage::view(keep->data(), keep->nbytes(), keep, true), w0.shape(), kBF16);
+  Tensor x = rnd({rows, n}, 42, -1, 1, false);
+  const auto vx = dvals(x), vw = dvals(w.to(kF32));
+  for (bool transposed : {false, true}) {
+    std::vector<double> want(size_t(rows * n));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < n; ++o) {
+        double s = 0;
+        for (int64_t k = 0; k < n; ++k) s += vx[r * n + k] * (transposed ? vw[k * n + o] : vw[o * n + k]);
+        want[r * n + o] = s;
+      }
+    expect_close(ops::linear(x, transposed ? w.transpose(0, 1) : w), want, 1e-5, transposed ? "transposed" : "as stored");
+  }
+}
+
 // ---------------------------------------------------------------- gradients
 
 TEST(MatmulGrad, TwoDim) {
