@@ -226,6 +226,16 @@ TEST(Linear, FewRowsAndHalfWeightsAgainstNaive) {
   }
 }
 
+// One input feature with a strided weight column ([N, 1] cut out of a wider matrix).
+TEST(Linear, FewRowsSingleInputFeatureStridedWeight) {
+  Tensor w = rnd({8, 2}, 51, -1, 1, false).narrow(1, 0, 1), x = rnd({3, 1}, 52, -1, 1, false);
+  const auto vx = dvals(x), vw = dvals(w.contiguous());
+  std::vector<double> want;
+  for (int64_t r = 0; r < 3; ++r)
+    for (int64_t o = 0; o < 8; ++o) want.push_back(vx[r] * vw[o]);
+  expect_close(ops::linear(x, w), want, 1e-6, "[8, 1] with row stride 2");
+}
+
 // A read-only bf16 weight and its transpose share storage and data pointer (tied or square
 // weights): the widened copy of one must not be served for the other.
 TEST(Linear, WidenedCopyIsPerView) {

@@ -160,7 +160,8 @@ void gemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const vo
           int64_t w_stride_n, int64_t w_stride_k, float* y, int64_t ldy, const Epilogue& ep) {
   if (M < 1 || M > kGemvMaxRows) throw std::invalid_argument("cpu::gemv: M must be in [1, 4]");
   if (N <= 0) return;
-  const bool kn = w_stride_k != 1 || K == 1;
+  // One column (K == 1): the [N, K] kernel reads it through any row stride.
+  const bool kn = K > 1 && w_stride_k != 1;
   if (kn && w_stride_n != 1 && N != 1) throw std::invalid_argument("cpu::gemv: W needs a unit stride");
   HWY_DYNAMIC_DISPATCH(GemvImpl)(M, N, K, x, ldx, W, wt, kn ? w_stride_k : w_stride_n, kn, y, ldy);
   for (int64_t m = 0; m < M; ++m) {
