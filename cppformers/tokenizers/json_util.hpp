@@ -7,10 +7,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "cppformers/core/error.hpp"
+#include "cppformers/tokenizers/huge_pages.hpp"
 
 namespace cppformers::tokenizers {
 
@@ -88,22 +90,40 @@ inline std::string type_of(const json& obj, const std::string& where) {
 }  // namespace jsonutil
 
 // The two large fields of a BPE/WordPiece/WordLevel model (vocab object, merges array), read by
-// the streaming loader (Tokenizer::from_json_string) straight into flat vectors instead of a JSON
-// tree. While a ScopedLargeFields is alive on this thread, the model whose JSON node is `model`
-// takes its vocab / merges from here (the JSON holds empty placeholders).
+// the loader (Tokenizer::from_file / from_json_string) straight from the file's bytes into flat
+// vectors instead of a JSON tree. While a ScopedLargeFields is alive on this thread, the model
+// whose JSON node is `model` (or `alias`, a copy of it) takes its vocab / merges from here (the
+// JSON holds empty placeholders).
 struct LargeFields {
   const json* model = nullptr;
+  mutable const json* alias = nullptr;
   bool has_vocab = false, has_merges = false;
-  std::vector<std::pair<std::string, uint64_t>> vocab;  // in file order
+  // A string: bytes [off, off + len) of the file, or, with kDecoded set in off, of `decoded`
+  // (strings with escapes).
+  struct Str {
+    uint32_t off, len;
+  };
+  static constexpr uint32_t kDecoded = 0x80000000u;
+  struct VocabEntry {
+    Str key;
+    uint64_t id;
+  };
+  std::vector<VocabEntry, HugePageAllocator<VocabEntry>> vocab;  // in file order
   struct Merge {
-    std::string a, b;  // pair form; string form: the whole "a b" in a
+    Str a, b;  // pair form; string form: the whole "a b" in a
     bool pair;
   };
-  std::vector<Merge> merges;
+  std::vector<Merge, HugePageAllocator<Merge>> merges;
+  const char* file = nullptr;  // the file's bytes, alive while the model is built
+  std::string decoded;
 
+  std::string_view str(Str s) const {
+    return (s.off & kDecoded) ? std::string_view(decoded.data() + (s.off & ~kDecoded), s.len)
+                              : std::string_view(file + s.off, s.len);
+  }
   static const LargeFields* current(const json& model) {
     const LargeFields* f = current_ref();
-    return f && f->model == &model ? f : nullptr;
+    return f && (f->model == &model || f->alias == &model) ? f : nullptr;
   }
   static const LargeFields*& current_ref() {
     thread_local const LargeFields* f = nullptr;

@@ -17,6 +17,55 @@ namespace {
 
 std::atomic<uint64_t> g_next_uid{1};
 
+inline uint64_t load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// A 64-bit hash of short strings (tokens, words), reading whole words: for a string of n bytes,
+// n >= 8: the 8-byte words from the start, then the last 8 bytes (overlapping); n < 8: the bytes
+// packed into one word. Different for different strings of the same length up to the mixing.
+inline uint64_t hash_bytes(std::string_view s, uint64_t seed) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ull);
+  uint64_t last;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      h = (h ^ load64(p + i)) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+    }
+    last = load64(p + n - 8);
+  } else if (n >= 4) {
+    last = load32(p) | (load32(p + n - 4) << 32);
+  } else if (n > 0) {
+    last = static_cast<unsigned char>(p[0]) | (static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+           (static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+  } else {
+    last = 0;
+  }
+  h = (h ^ last) * 0xC4CEB9FE1A85EC53ull;
+  return h ^ (h >> 29);
+}
+
+// a[0, n) == b[0, n), without a call for short strings.
+inline bool bytes_equal(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    if (n <= 16) return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+    return std::memcmp(a, b, n) == 0;
+  }
+  if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 // A per-thread word -> tokens cache: open addressing over flat arenas (no allocation per entry,
 // one probe for most lookups). A thread keeps a few (one per model and key kind it used last);
 // each holds at most kCapacity words and is emptied when full. Entries are results of a pure
@@ -41,7 +90,7 @@ class WordCache {
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
       if (s.hash == 0) return nullptr;
-      if (s.hash == h && s.key_len == word.size() && std::memcmp(keys_.data() + s.key_off, word.data(), word.size()) == 0) {
+      if (s.hash == h && s.key_len == word.size() && bytes_equal(keys_.data() + s.key_off, word.data(), word.size())) {
         *n = s.value_len;
         return values_.data() + s.value_off;
       }
@@ -60,19 +109,7 @@ class WordCache {
     ++count_;
   }
   static uint64_t hash(std::string_view s) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
-    size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      uint64_t v;
-      std::memcpy(&v, s.data() + i, 8);
-      h = (h ^ v) * 0xFF51AFD7ED558CCDull;
-      h ^= h >> 32;
-    }
-    uint64_t v = 0;
-    std::memcpy(&v, s.data() + i, s.size() - i);
-    h = (h ^ v) * 0xC4CEB9FE1A85EC53ull;
-    h ^= h >> 29;
-    return h | 1;  // 0 marks an empty slot
+    return hash_bytes(s, 0x9E3779B97F4A7C15ull) | 1;  // 0 marks an empty slot
   }
 
  private:
@@ -104,113 +141,118 @@ constexpr size_t kMaxCachedWord = 2048;
 
 }  // namespace
 
-uint64_t Vocab::hash(std::string_view s) {
-  uint64_t h = 0xCBF29CE484222325ull ^ (s.size() * 0x9E3779B97F4A7C15ull);
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t v;
-    std::memcpy(&v, s.data() + i, 8);
-    h = (h ^ v) * 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-  }
-  uint64_t v = 0;
-  std::memcpy(&v, s.data() + i, s.size() - i);
-  h = (h ^ v) * 0xC4CEB9FE1A85EC53ull;
-  return h ^ (h >> 29);
-}
+uint64_t Vocab::hash(std::string_view s) { return hash_bytes(s, 0xCBF29CE484222325ull); }
 
-void Vocab::reserve(size_t n) {
-  entries_.reserve(n);
+namespace {
+// Slots for n keys: a power of two, at most ~60% full.
+size_t vocab_slots_for(size_t n) {
   size_t want = 16;
-  while (want < 2 * n) want <<= 1;
+  while (want * 3 < n * 5) want <<= 1;
+  return want;
+}
+}  // namespace
+
+void Vocab::reserve(size_t n, size_t key_bytes) {
+  arena_.reserve(key_bytes);
+  size_t want = vocab_slots_for(n);
   if (want > slots_.size()) rehash(want);
 }
 
 void Vocab::rehash(size_t slots) {
-  slots_.assign(slots, 0);
+  std::vector<Slot, HugePageAllocator<Slot>> old;
+  old.swap(slots_);
+  slots_.assign(slots, Slot{});
   size_t mask = slots - 1;
-  for (size_t k = 0; k < entries_.size(); ++k) {
-    uint64_t h = hash(entries_[k].first);
+  for (const Slot& s : old) {
+    if (s.tag == 0) continue;
+    uint64_t h = hash(key(s.e));
     size_t i = h & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = (h & 0xFFFFFFFF00000000ull) | (k + 1);
+    while (slots_[i].tag != 0) i = (i + 1) & mask;
+    slots_[i] = s;
   }
 }
 
-const Vocab::Entry* Vocab::find(std::string_view key) const {
+const Vocab::Entry* Vocab::find(std::string_view k, uint64_t h) const {
   if (slots_.empty()) return nullptr;
-  uint64_t h = hash(key);
+  uint32_t tag = tag_of(h);
   size_t mask = slots_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
-    uint64_t sl = slots_[i];
-    if (sl == 0) return nullptr;
-    if ((sl >> 32) == (h >> 32)) {
-      const Entry& e = entries_[(sl & 0xFFFFFFFFull) - 1];
-      if (e.first == key) return &e;
-    }
+    const Slot& s = slots_[i];
+    if (s.tag == 0) return nullptr;
+    if (s.tag == tag && s.e.len == k.size() && bytes_equal(arena_.data() + s.e.off, k.data(), k.size()))
+      return &s.e;
   }
 }
 
-std::pair<Vocab::Entry*, bool> Vocab::emplace(std::string_view key, uint32_t id) {
-  if (const Entry* e = find(key)) return {const_cast<Entry*>(e), false};
-  if (2 * (entries_.size() + 1) > slots_.size()) rehash(std::max<size_t>(16, slots_.size() * 2));
-  entries_.push_back({std::string(key), id});
-  uint64_t h = hash(key);
+std::pair<Vocab::Entry*, bool> Vocab::emplace(std::string_view k, uint32_t id, uint64_t h) {
+  if (const Entry* e = find(k, h)) return {const_cast<Entry*>(e), false};
+  if (5 * (count_ + 1) > 4 * slots_.size()) rehash(std::max<size_t>(16, std::max(slots_.size() * 2, vocab_slots_for(count_ + 1))));
+  if (arena_.size() + k.size() > 0xFFFFFFFFull) throw ValueError("vocabulary too large");
   size_t mask = slots_.size() - 1;
   size_t i = h & mask;
-  while (slots_[i] != 0) i = (i + 1) & mask;
-  slots_[i] = (h & 0xFFFFFFFF00000000ull) | entries_.size();
-  return {&entries_.back(), true};
+  while (slots_[i].tag != 0) i = (i + 1) & mask;
+  Slot& s = slots_[i];
+  s.tag = tag_of(h);
+  s.e = {static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(k.size()), id};
+  arena_.insert(arena_.end(), k.begin(), k.end());
+  ++count_;
+  return {&s.e, true};
 }
 
 // Ids index dense tables: a vocabulary may leave gaps, but not billions of them (a fuzzed file
 // with one id near 2^32 would otherwise allocate that many entries).
 static uint64_t max_vocab_id(size_t n_tokens) { return static_cast<uint64_t>(n_tokens) + (1u << 20); }
 
-Vocab parse_vocab_map(const json& j, const std::string& where, std::vector<std::string>& vocab_r,
-                         std::vector<bool>& has_id) {
+// Records that `id` names the key of `e` (a later key with the same id wins, as in the Rust map).
+static void set_id(IdToToken& ids, const Vocab::Entry& e, uint64_t id) {
+  if (ids.spans.size() <= id) ids.spans.resize(id + 1, IdToToken::kNoToken);
+  ids.spans[id] = Vocab::span(e);
+}
+
+void parse_vocab_map(const json& j, const std::string& where, Vocab& vocab, IdToToken& ids) {
   if (const LargeFields* lf = LargeFields::current(j); lf && lf->has_vocab) {
-    Vocab vocab;
-    vocab.reserve(lf->vocab.size());
-    for (const auto& [key, id] : lf->vocab) {
-      if (id >= max_vocab_id(lf->vocab.size())) fail(where + ".vocab[\"" + key + "\"]", "id " + std::to_string(id) + " out of range");
-      if (vocab_r.size() <= id) {
-        vocab_r.resize(id + 1);
-        has_id.resize(id + 1, false);
+    size_t bytes = 0;
+    for (const auto& v : lf->vocab) bytes += v.key.len;
+    vocab.reserve(lf->vocab.size(), bytes);
+    uint64_t max_id = max_vocab_id(lf->vocab.size());
+    ids.spans.reserve(lf->vocab.size());
+    // In blocks: hash and prefetch the slots of a block, then insert its keys.
+    constexpr size_t kBlock = 32;
+    uint64_t hashes[kBlock];
+    for (size_t base = 0; base < lf->vocab.size(); base += kBlock) {
+      size_t n = std::min(kBlock, lf->vocab.size() - base);
+      for (size_t k = 0; k < n; ++k) {
+        hashes[k] = Vocab::hash(lf->str(lf->vocab[base + k].key));
+        vocab.prefetch_slot(hashes[k]);
       }
-      // Duplicate keys or ids: the tree parse decides which one wins, as before.
-      if (has_id[id] || !vocab.emplace(key, static_cast<uint32_t>(id)).second) throw NeedsTreeParse{};
-      vocab_r[id] = key;
-      has_id[id] = true;
+      for (size_t k = 0; k < n; ++k) {
+        const auto& v = lf->vocab[base + k];
+        std::string_view key = lf->str(v.key);
+        if (v.id >= max_id) fail(where + ".vocab[\"" + std::string(key) + "\"]", "id " + std::to_string(v.id) + " out of range");
+        // Duplicate keys or ids: the tree parse decides which one wins, as before.
+        if (ids.has(static_cast<uint32_t>(v.id))) throw NeedsTreeParse{};
+        auto [e, inserted] = vocab.emplace(key, static_cast<uint32_t>(v.id), hashes[k]);
+        if (!inserted) throw NeedsTreeParse{};
+        set_id(ids, *e, v.id);
+      }
     }
-    return vocab;
+    return;
   }
   const json& v = get_object(j, "vocab", where);
-  Vocab vocab;
   vocab.reserve(v.size());
   for (auto it = v.begin(); it != v.end(); ++it) {
     if (!it.value().is_number_unsigned() && !(it.value().is_number_integer() && it.value().get<int64_t>() >= 0))
       fail(where + ".vocab[\"" + it.key() + "\"]", std::string("expected a non-negative integer id, got ") + it.value().type_name());
     uint64_t id = it.value().get<uint64_t>();
     if (id >= max_vocab_id(v.size())) fail(where + ".vocab[\"" + it.key() + "\"]", "id " + std::to_string(id) + " out of range");
-    vocab[it.key()] = static_cast<uint32_t>(id);
-    if (vocab_r.size() <= id) {
-      vocab_r.resize(id + 1);
-      has_id.resize(id + 1, false);
-    }
-    vocab_r[id] = it.key();
-    has_id[id] = true;
+    auto [e, inserted] = vocab.emplace(it.key(), static_cast<uint32_t>(id));
+    e->second = static_cast<uint32_t>(id);
+    set_id(ids, *e, id);
   }
-  return vocab;
 }
 
 BPE::BPE(const json& j, const std::string& where) : uid_(g_next_uid.fetch_add(1)) {
-  vocab_ = parse_vocab_map(j, where, vocab_r_, has_id_);
-  token_spans_.resize(vocab_r_.size());
-  for (size_t id = 0; id < vocab_r_.size(); ++id) {
-    token_spans_[id] = (static_cast<uint64_t>(token_arena_.size()) << 32) | vocab_r_[id].size();
-    token_arena_ += vocab_r_[id];
-  }
+  parse_vocab_map(j, where, vocab_, id_to_token_);
   if (find(j, "unk_token")) unk_token_ = get_string(j, "unk_token", where);
   if (find(j, "continuing_subword_prefix")) {
     prefix_ = get_string(j, "continuing_subword_prefix", where);
@@ -239,43 +281,92 @@ BPE::BPE(const json& j, const std::string& where) : uid_(g_next_uid.fetch_add(1)
   if (m) {
     size_t count = lf ? lf->merges.size() : m->size();
     merges_init(count);
-    std::string merged;
-    for (size_t i = 0; i < count; ++i) {
-      auto w = [&] { return where + ".merges[" + std::to_string(i) + "]"; };
-      std::string_view a, b;
-      if (lf) {
-        const LargeFields::Merge& pm = lf->merges[i];
-        if (pm.pair) {
-          a = pm.a;
-          b = pm.b;
+    // In blocks of merges, each lookup in three steps so that the cache misses of a block overlap:
+    // hash the three tokens (a, b, and a + b less b's prefix) and prefetch their slots, prefetch
+    // the keys those slots point to, then look them up in order (errors in merge order).
+    struct Pending {
+      std::string_view a, b, whole;  // whole: a string-form merge as written
+      size_t merged_off;
+      uint64_t ha, hb, hm;
+      enum : uint8_t { kOk, kNoSpace, kBadElement } error;
+    };
+    constexpr size_t kBlock = 32;
+    Pending pend[kBlock];
+    uint64_t keys[kBlock];
+    uint32_t new_ids[kBlock];
+    std::string merged;  // the block's merged tokens, back to back
+    for (size_t base = 0; base < count; base += kBlock) {
+      size_t n = std::min(kBlock, count - base);
+      merged.clear();
+      for (size_t k = 0; k < n; ++k) {
+        size_t i = base + k;
+        Pending& p = pend[k];
+        p.error = Pending::kOk;
+        if (lf) {
+          const LargeFields::Merge& pm = lf->merges[i];
+          if (pm.pair) {
+            p.a = lf->str(pm.a);
+            p.b = lf->str(pm.b);
+          } else {
+            p.whole = lf->str(pm.a);
+          }
+          if (!pm.pair) p.error = Pending::kNoSpace;  // split below
+        } else if (const json& e = (*m)[i]; e.is_string()) {
+          p.whole = e.get_ref<const std::string&>();
+          p.error = Pending::kNoSpace;
+        } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
+          p.a = e[0].get_ref<const std::string&>();
+          p.b = e[1].get_ref<const std::string&>();
         } else {
-          size_t sp = pm.a.find(' ');
-          if (sp == std::string::npos) fail(w(), "expected \"a b\" (two tokens separated by a space), got '" + pm.a + "'");
-          a = std::string_view(pm.a).substr(0, sp);
-          b = std::string_view(pm.a).substr(sp + 1);
+          p.error = Pending::kBadElement;
+          continue;
         }
-      } else if (const json& e = (*m)[i]; e.is_string()) {
-        const std::string& s = e.get_ref<const std::string&>();
-        size_t sp = s.find(' ');
-        if (sp == std::string::npos) fail(w(), "expected \"a b\" (two tokens separated by a space), got '" + s + "'");
-        a = std::string_view(s).substr(0, sp);
-        b = std::string_view(s).substr(sp + 1);
-      } else if (const json& e = (*m)[i]; e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
-        a = e[0].get_ref<const std::string&>();
-        b = e[1].get_ref<const std::string&>();
-      } else {
-        fail(w(), "expected a string \"a b\" or a pair [\"a\", \"b\"]");
+        if (p.error == Pending::kNoSpace) {
+          size_t sp = p.whole.find(' ');
+          if (sp == std::string_view::npos) continue;
+          p.a = p.whole.substr(0, sp);
+          p.b = p.whole.substr(sp + 1);
+          p.error = Pending::kOk;
+        }
+        p.ha = Vocab::hash(p.a);
+        p.hb = Vocab::hash(p.b);
+        vocab_.prefetch_slot(p.ha);
+        vocab_.prefetch_slot(p.hb);
+        p.merged_off = merged.size();
+        if (p.b.size() >= prefix_len) {
+          merged.append(p.a);
+          merged.append(p.b.substr(prefix_len));
+          p.hm = Vocab::hash(std::string_view(merged).substr(p.merged_off));
+          vocab_.prefetch_slot(p.hm);
+        }
       }
-      auto ia = vocab_.find(a);
-      if (ia == vocab_.end()) fail(w(), "merge token '" + std::string(a) + "' is not in the vocabulary");
-      auto ib = vocab_.find(b);
-      if (ib == vocab_.end()) fail(w(), "merge token '" + std::string(b) + "' is not in the vocabulary");
-      if (b.size() < prefix_len) fail(w(), "merge token '" + std::string(b) + "' is shorter than the continuing_subword_prefix");
-      merged.assign(a);
-      merged.append(b.substr(prefix_len));
-      auto im = vocab_.find(merged);
-      if (im == vocab_.end()) fail(w(), "merged token '" + merged + "' is not in the vocabulary");
-      merges_put((static_cast<uint64_t>(ia->second) << 32) | ib->second, static_cast<uint32_t>(i), im->second);
+      for (size_t k = 0; k < n; ++k) {
+        const Pending& p = pend[k];
+        if (p.error != Pending::kOk) continue;
+        vocab_.prefetch_key(p.ha);
+        vocab_.prefetch_key(p.hb);
+        if (p.b.size() >= prefix_len) vocab_.prefetch_key(p.hm);
+      }
+      for (size_t k = 0; k < n; ++k) {
+        const Pending& p = pend[k];
+        size_t i = base + k;
+        auto w = [&] { return where + ".merges[" + std::to_string(i) + "]"; };
+        if (p.error == Pending::kBadElement) fail(w(), "expected a string \"a b\" or a pair [\"a\", \"b\"]");
+        if (p.error == Pending::kNoSpace)
+          fail(w(), "expected \"a b\" (two tokens separated by a space), got '" + std::string(p.whole) + "'");
+        auto ia = vocab_.find(p.a, p.ha);
+        if (ia == vocab_.end()) fail(w(), "merge token '" + std::string(p.a) + "' is not in the vocabulary");
+        auto ib = vocab_.find(p.b, p.hb);
+        if (ib == vocab_.end()) fail(w(), "merge token '" + std::string(p.b) + "' is not in the vocabulary");
+        if (p.b.size() < prefix_len) fail(w(), "merge token '" + std::string(p.b) + "' is shorter than the continuing_subword_prefix");
+        std::string_view mv = std::string_view(merged).substr(p.merged_off, p.a.size() + p.b.size() - prefix_len);
+        auto im = vocab_.find(mv, p.hm);
+        if (im == vocab_.end()) fail(w(), "merged token '" + std::string(mv) + "' is not in the vocabulary");
+        keys[k] = (static_cast<uint64_t>(ia->second) << 32) | ib->second;
+        new_ids[k] = im->second;
+        merges_prefetch(keys[k]);
+      }
+      for (size_t k = 0; k < n; ++k) merges_put(keys[k], static_cast<uint32_t>(base + k), new_ids[k]);
     }
   }
 }
@@ -286,23 +377,22 @@ std::optional<uint32_t> BPE::token_to_id(std::string_view token) const {
   return it->second;
 }
 
-std::optional<std::string> BPE::id_to_token(uint32_t id) const {
-  if (id < vocab_r_.size() && has_id_[id]) return vocab_r_[id];
-  return std::nullopt;
-}
+std::optional<std::string> BPE::id_to_token(uint32_t id) const { return id_to_token_.get(vocab_, id); }
 
 static inline size_t merge_slot(uint64_t key, int shift) { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift); }
 
 void BPE::merges_init(size_t n) {
   size_t cap = 16;
   int bits = 4;
-  while (cap < 2 * n + 16) {
+  while (cap * 3 < n * 5 + 16) {  // at most ~60% full
     cap <<= 1;
     ++bits;
   }
   merges_.assign(cap, MergeEntry{kNoKey, 0, 0});
   merges_shift_ = 64 - bits;
 }
+
+void BPE::merges_prefetch(uint64_t key) const { __builtin_prefetch(&merges_[merge_slot(key, merges_shift_)]); }
 
 void BPE::merges_put(uint64_t key, uint32_t rank, uint32_t new_id) {
   size_t mask = merges_.size() - 1;
@@ -447,7 +537,7 @@ std::vector<Token> BPE::tokenize(const std::string& word) const {
     size_t off = 0;
     for (size_t i = 0; i < n; ++i) {
       auto [id, len] = w[i];
-      out.push_back({id, id < vocab_r_.size() ? vocab_r_[id] : std::string(), {off, off + len}});
+      out.push_back({id, std::string(token_string(id)), {off, off + len}});
       off += len;
     }
   };

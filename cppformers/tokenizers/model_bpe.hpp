@@ -3,10 +3,12 @@
 // optional byte fallback (<0xNN> tokens), unk fusing, subword prefix / word suffix, and a cache.
 #include <array>
 #include <atomic>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "cppformers/tokenizers/huge_pages.hpp"
 #include "cppformers/tokenizers/models.hpp"
 
 namespace cppformers::tokenizers {
@@ -15,29 +17,66 @@ struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
-// token -> id: open addressing over a flat entry array (fast to build for 150k-token files and
-// cache-friendly to probe). find() returns nullptr (== end()) when absent; pointers stay valid
-// until the next insertion.
+// token -> id: open addressing over flat 16-byte slots, the keys in one arena (fast to build for
+// 150k-token files: no allocation per key, and a lookup touches one slot and the key's bytes).
+// find() returns nullptr (== end()) when absent; pointers stay valid until the next insertion.
 class Vocab {
  public:
   struct Entry {
-    std::string first;
-    uint32_t second;
+    uint32_t off, len;  // the key: key(entry)
+    uint32_t second;    // the id
   };
-  const Entry* find(std::string_view key) const;
+  const Entry* find(std::string_view key) const { return find(key, hash(key)); }
   const Entry* end() const { return nullptr; }
-  size_t size() const { return entries_.size(); }
+  // Lookups in bulk (building from a 150k-token file is bound by cache misses): with the key's
+  // hash, prefetch its slot, then (once that has arrived) its key bytes, then find / emplace.
+  static uint64_t hash(std::string_view s);
+  const Entry* find(std::string_view key, uint64_t h) const;
+  void prefetch_slot(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
+  void prefetch_key(uint64_t h) const {
+    if (slots_.empty()) return;
+    const Slot& s = slots_[h & (slots_.size() - 1)];
+    if (s.tag == tag_of(h)) __builtin_prefetch(arena_.data() + s.e.off);
+  }
+  size_t size() const { return count_; }
   size_t count(std::string_view key) const { return find(key) ? 1 : 0; }
-  void reserve(size_t n);
+  // Room for n keys of key_bytes bytes in all without rehashing.
+  void reserve(size_t n, size_t key_bytes = 0);
   // Inserts (key, id) unless key is present; returns the entry and whether it was inserted.
-  std::pair<Entry*, bool> emplace(std::string_view key, uint32_t id);
+  std::pair<Entry*, bool> emplace(std::string_view key, uint32_t id) { return emplace(key, id, hash(key)); }
+  std::pair<Entry*, bool> emplace(std::string_view key, uint32_t id, uint64_t h);
   uint32_t& operator[](std::string_view key) { return emplace(key, 0).first->second; }
+  std::string_view key(const Entry& e) const { return std::string_view(arena_.data() + e.off, e.len); }
+  // A key as (offset << 32) | length in the arena, stable for the life of the vocab.
+  static uint64_t span(const Entry& e) { return (static_cast<uint64_t>(e.off) << 32) | e.len; }
+  std::string_view key_at(uint64_t span) const {
+    return std::string_view(arena_.data() + (span >> 32), static_cast<uint32_t>(span));
+  }
 
  private:
-  static uint64_t hash(std::string_view s);
+  struct Slot {
+    uint32_t tag = 0;  // high hash bits | 1; 0: empty
+    Entry e{};
+  };
+  static uint32_t tag_of(uint64_t h) { return static_cast<uint32_t>(h >> 32) | 1u; }
   void rehash(size_t slots);
-  std::vector<Entry> entries_;
-  std::vector<uint64_t> slots_;  // (hash high 32 bits << 32) | (entry index + 1); 0: empty
+  std::vector<char, HugePageAllocator<char>> arena_;
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
+  size_t count_ = 0;
+};
+
+// Token strings by id for the vocab-map models: id -> the key's span in the Vocab's arena, or
+// kNoToken for ids without a token.
+struct IdToToken {
+  static constexpr uint64_t kNoToken = ~0ull;
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> spans;
+  bool has(uint32_t id) const { return id < spans.size() && spans[id] != kNoToken; }
+  std::optional<std::string> get(const Vocab& v, uint32_t id) const {
+    if (!has(id)) return std::nullopt;
+    return std::string(v.key_at(spans[id]));
+  }
 };
 
 // One token of a word: its id and how many bytes of the word it covers.
@@ -54,10 +93,9 @@ class BPE : public Model {
   // mapping, with each token's length counted in bytes of `bytes` (one mapped char per byte).
   // Appends to `out`. Results are cached per thread, keyed by the raw bytes.
   void tokenize_byte_level(std::string_view bytes, std::vector<SubToken>& out) const;
-  // The token string of a vocabulary id (from a compact arena, for cache locality).
+  // The token string of a vocabulary id ("" for an id without a token).
   std::string_view token_string(uint32_t id) const {
-    uint64_t sp = token_spans_[id];
-    return std::string_view(token_arena_.data() + (sp >> 32), static_cast<uint32_t>(sp));
+    return id_to_token_.has(id) ? vocab_.key_at(id_to_token_.spans[id]) : std::string_view();
   }
   std::optional<uint32_t> token_to_id(std::string_view token) const override;
   std::optional<std::string> id_to_token(uint32_t id) const override;
@@ -75,21 +113,19 @@ class BPE : public Model {
   const uint32_t* find_merge(uint32_t a, uint32_t b, uint32_t* rank) const;
 
   Vocab vocab_;
-  std::vector<std::string> vocab_r_;
-  std::string token_arena_;
-  std::vector<uint64_t> token_spans_;  // id -> (offset << 32) | length in token_arena_
-  std::vector<bool> has_id_;
+  IdToToken id_to_token_;
   // (a,b) -> (rank, new id): an open-addressing table (linear probing), the hot lookup of BPE.
   struct MergeEntry {
     uint64_t key;
     uint32_t rank, new_id;
   };
   static constexpr uint64_t kNoKey = ~0ull;
-  std::vector<MergeEntry> merges_;
+  std::vector<MergeEntry, HugePageAllocator<MergeEntry>> merges_;
   int merges_shift_ = 64;
   size_t merges_count_ = 0;
   void merges_init(size_t n);
   void merges_put(uint64_t key, uint32_t rank, uint32_t new_id);
+  void merges_prefetch(uint64_t key) const;
   std::optional<std::string> unk_token_;
   std::string prefix_, suffix_;
   bool has_prefix_ = false, has_suffix_ = false;

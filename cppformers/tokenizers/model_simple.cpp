@@ -10,7 +10,7 @@ WordPiece::WordPiece(const json& j, const std::string& where)
     : unk_token_(get_string_or(j, "unk_token", where, "[UNK]")),
       prefix_(get_string_or(j, "continuing_subword_prefix", where, "##")),
       max_chars_(get_uint_or(j, "max_input_chars_per_word", where, 100)) {
-  vocab_ = parse_vocab_map(j, where, vocab_r_, has_id_);
+  parse_vocab_map(j, where, vocab_, ids_);
 }
 
 std::optional<uint32_t> WordPiece::token_to_id(std::string_view token) const {
@@ -18,8 +18,7 @@ std::optional<uint32_t> WordPiece::token_to_id(std::string_view token) const {
   return it == vocab_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
 }
 std::optional<std::string> WordPiece::id_to_token(uint32_t id) const {
-  if (id < vocab_r_.size() && has_id_[id]) return vocab_r_[id];
-  return std::nullopt;
+  return ids_.get(vocab_, id);
 }
 
 Token WordPiece::unk(const std::string& word) const {
@@ -59,7 +58,7 @@ std::vector<Token> WordPiece::tokenize(const std::string& word) const {
 
 WordLevel::WordLevel(const json& j, const std::string& where)
     : unk_token_(get_string_or(j, "unk_token", where, "<unk>")) {
-  vocab_ = parse_vocab_map(j, where, vocab_r_, has_id_);
+  parse_vocab_map(j, where, vocab_, ids_);
 }
 
 std::optional<uint32_t> WordLevel::token_to_id(std::string_view token) const {
@@ -67,8 +66,7 @@ std::optional<uint32_t> WordLevel::token_to_id(std::string_view token) const {
   return it == vocab_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
 }
 std::optional<std::string> WordLevel::id_to_token(uint32_t id) const {
-  if (id < vocab_r_.size() && has_id_[id]) return vocab_r_[id];
-  return std::nullopt;
+  return ids_.get(vocab_, id);
 }
 
 std::vector<Token> WordLevel::tokenize(const std::string& word) const {

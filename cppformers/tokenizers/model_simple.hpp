@@ -19,8 +19,7 @@ class WordPiece : public Model {
  private:
   Token unk(const std::string& word) const;
   Vocab vocab_;
-  std::vector<std::string> vocab_r_;
-  std::vector<bool> has_id_;
+  IdToToken ids_;
   std::string unk_token_, prefix_;
   size_t max_chars_;
 };
@@ -35,13 +34,11 @@ class WordLevel : public Model {
 
  private:
   Vocab vocab_;
-  std::vector<std::string> vocab_r_;
-  std::vector<bool> has_id_;
+  IdToToken ids_;
   std::string unk_token_;
 };
 
-// Shared by the vocab-map models: parses {"token": id, ...}.
-Vocab parse_vocab_map(const json& j, const std::string& where, std::vector<std::string>& vocab_r,
-                      std::vector<bool>& has_id);
+// Shared by the vocab-map models: parses {"token": id, ...} into `vocab` and `ids`.
+void parse_vocab_map(const json& j, const std::string& where, Vocab& vocab, IdToToken& ids);
 
 }  // namespace cppformers::tokenizers

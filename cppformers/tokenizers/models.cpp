@@ -35,6 +35,15 @@ std::unique_ptr<Model> make_model(const json& j, const std::string& where) {
     else if (j.contains("continuing_subword_prefix") || j.contains("max_input_chars_per_word")) copy["type"] = "WordPiece";
     else if (j.contains("vocab")) copy["type"] = "WordLevel";
     else jsonutil::fail(where + ".type", "missing and cannot be inferred");
+    // The copy takes the large fields the loader read for `j`.
+    const LargeFields* large = LargeFields::current(j);
+    struct Alias {
+      const LargeFields* f;
+      ~Alias() {
+        if (f) f->alias = nullptr;
+      }
+    } alias{large};
+    if (large) large->alias = &copy;
     return registry().create(copy, where, "model");
   }
   return registry().create(j, where, "model");

@@ -1,14 +1,18 @@
 #include "cppformers/tokenizers/tokenizer.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "cppformers/core/error.hpp"
+#include "cppformers/tokenizers/huge_pages.hpp"
+#include "cppformers/tokenizers/unicode.hpp"
 
 namespace cppformers::tokenizers {
 
@@ -62,159 +66,357 @@ PaddingParams parse_padding(const json& j, const std::string& where) {
 
 namespace {
 
-// SAX handler: a JSON tree of everything except model.vocab (an object) and model.merges (an
-// array), which go to LargeFields as they are read. Anything unexpected inside those two (a
-// non-integer id, a malformed merge, a repeated key) stops the parse: the caller then builds the
-// whole tree, whose checks report the problem exactly as before.
-class StreamingHandler : public nlohmann::json_sax<json> {
+// The loader reads model.vocab (an object) and model.merges (an array) of a tokenizer.json
+// straight from the file's bytes into LargeFields (string views into the file, no allocation per
+// token), and parses the rest of the file, with those two values replaced by {} and [], into a
+// JSON tree. The scan of the structure around them only has to find string boundaries and
+// brackets; what it cuts out it parses strictly (JSON strings with every escape, well-formed
+// UTF-8, non-negative integer ids) and replaces with an empty value of the same kind, so the rest
+// is valid JSON exactly when the file is. Anything it does not handle (an unexpected value inside
+// the two, a key written with escapes, a repeated key, a parse error anywhere) makes the caller
+// parse the whole file into a tree, which then reports errors exactly as the plain parser does.
+class LargeFieldScanner {
  public:
-  StreamingHandler(json& root, LargeFields& large) : dom_(root, true), large_(large) {}
-  bool aborted() const { return aborted_; }
+  LargeFieldScanner(const char* data, size_t size, LargeFields& large)
+      : base_(data), p_(data), end_(data + size), lf_(large) {}
 
-  bool null() override { return in_large() ? abort() : dom_.null(); }
-  bool boolean(bool v) override { return in_large() ? abort() : dom_.boolean(v); }
-  bool number_integer(number_integer_t v) override {
-    if (!in_large()) return dom_.number_integer(v);
-    if (mode_ != Mode::Vocab || v < 0) return abort();
-    return vocab_value(static_cast<uint64_t>(v));
-  }
-  bool number_unsigned(number_unsigned_t v) override {
-    if (!in_large()) return dom_.number_unsigned(v);
-    if (mode_ != Mode::Vocab) return abort();
-    return vocab_value(v);
-  }
-  bool number_float(number_float_t v, const string_t& s) override { return in_large() ? abort() : dom_.number_float(v, s); }
-  bool binary(binary_t& b) override { return in_large() ? abort() : dom_.binary(b); }
-  bool string(string_t& v) override {
-    if (!in_large()) return dom_.string(v);
-    if (mode_ != Mode::Merges) return abort();
-    if (large_depth_ == 1) {
-      large_.merges.push_back({std::move(v), {}, false});
-    } else {  // inside a [a, b] pair
-      if (pair_n_ == 0) pair_a_ = std::move(v);
-      else if (pair_n_ == 1) pair_b_ = std::move(v);
-      else return abort();
-      ++pair_n_;
-    }
-    return true;
-  }
-  bool start_object(std::size_t n) override {
-    if (in_large()) return abort();
-    if (depth_ == 2 && in_model_ && last_key_ == "vocab") {
-      if (large_.has_vocab) return abort();
-      large_.has_vocab = true;
-      mode_ = Mode::Vocab;
-      large_depth_ = 1;
-      ++depth_;
-      return dom_.start_object(0) && dom_.end_object();  // an empty placeholder
-    }
-    in_model_next_ = depth_ == 1 && last_key_ == "model";
-    ++depth_;
-    if (depth_ == 2) in_model_ = in_model_next_;
-    return dom_.start_object(n);
-  }
-  bool key(string_t& k) override {
-    if (in_large()) {
-      if (mode_ != Mode::Vocab || large_depth_ != 1) return abort();
-      pending_key_ = std::move(k);
-      return true;
-    }
-    if (depth_ <= 2) last_key_ = k;
-    return dom_.key(k);
-  }
-  bool end_object() override {
-    if (in_large()) {
-      if (mode_ != Mode::Vocab || large_depth_ != 1) return abort();
-      mode_ = Mode::None;
-      --depth_;
-      return true;
-    }
-    if (depth_ == 2) in_model_ = false;
-    --depth_;
-    return dom_.end_object();
-  }
-  bool start_array(std::size_t n) override {
-    if (in_large()) {
-      if (mode_ != Mode::Merges || large_depth_ != 1) return abort();
-      large_depth_ = 2;
-      pair_n_ = 0;
-      return true;
-    }
-    if (depth_ == 2 && in_model_ && last_key_ == "merges") {
-      if (large_.has_merges) return abort();
-      large_.has_merges = true;
-      mode_ = Mode::Merges;
-      large_depth_ = 1;
-      ++depth_;
-      return dom_.start_array(0) && dom_.end_array();
-    }
-    ++depth_;
-    return dom_.start_array(n);
-  }
-  bool end_array() override {
-    if (in_large()) {
-      if (mode_ != Mode::Merges) return abort();
-      if (large_depth_ == 2) {
-        if (pair_n_ != 2) return abort();
-        large_.merges.push_back({std::move(pair_a_), std::move(pair_b_), true});
-        large_depth_ = 1;
-        return true;
+  // False: use the tree parse. True: `cuts` holds the [begin, end) byte ranges of the values
+  // read into `large` (none, one or two, in file order).
+  bool run(std::vector<std::pair<size_t, size_t>>& cuts) {
+    if (static_cast<size_t>(end_ - base_) >= LargeFields::kDecoded) return false;
+    ws();
+    if (p_ == end_ || *p_ != '{') return false;
+    // The structure scan: a stack of containers (true: object), whether the next string in the
+    // innermost object is a key, and where the model object is.
+    std::vector<bool> stack;
+    bool expect_key = false;
+    size_t model_depth = 0;  // stack depth inside the model object; 0 before it
+    bool seen_model = false;
+    while (p_ < end_) {
+      char c = *p_;
+      if (c == '"') {
+        if (!(expect_key && !stack.empty() && stack.back())) {
+          if (!skip_string()) return false;
+          continue;
+        }
+        const char* k0 = p_ + 1;
+        if (!skip_string()) return false;
+        std::string_view key(k0, static_cast<size_t>(p_ - 1 - k0));
+        expect_key = false;
+        size_t depth = stack.size();
+        bool top = depth == 1, in_model = model_depth != 0 && depth == model_depth;
+        if (!top && !in_model) continue;
+        if (key.find('\\') != std::string_view::npos) return false;
+        ws();
+        if (p_ == end_ || *p_ != ':') return false;
+        ++p_;
+        ws();
+        if (p_ == end_) return false;
+        if (top && key == "model") {
+          if (seen_model) return false;
+          seen_model = true;
+          if (*p_ == '{') model_depth = depth + 1;
+        } else if (in_model && key == "vocab" && *p_ == '{') {
+          if (lf_.has_vocab) return false;
+          size_t b = static_cast<size_t>(p_ - base_);
+          if (!parse_vocab()) return false;
+          lf_.has_vocab = true;
+          cuts.emplace_back(b, static_cast<size_t>(p_ - base_));
+        } else if (in_model && key == "merges" && *p_ == '[') {
+          if (lf_.has_merges) return false;
+          size_t b = static_cast<size_t>(p_ - base_);
+          if (!parse_merges()) return false;
+          lf_.has_merges = true;
+          cuts.emplace_back(b, static_cast<size_t>(p_ - base_));
+        } else if (in_model && (key == "vocab" || key == "merges")) {
+          if (key == "vocab" ? lf_.has_vocab : lf_.has_merges) return false;  // repeated: the tree decides
+        }
+        continue;
       }
-      mode_ = Mode::None;
-      --depth_;
-      return true;
+      ++p_;
+      switch (c) {
+        case '{':
+        case '[':
+          stack.push_back(c == '{');
+          expect_key = c == '{';
+          break;
+        case '}':
+        case ']':
+          if (stack.empty() || stack.back() != (c == '}')) return false;
+          if (model_depth != 0 && stack.size() == model_depth) model_depth = std::string::npos;  // left it
+          stack.pop_back();
+          expect_key = false;
+          break;
+        case ',':
+          expect_key = !stack.empty() && stack.back();
+          break;
+        default:
+          break;
+      }
     }
-    --depth_;
-    return dom_.end_array();
+    return stack.empty();
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    error_ = e.what();
-    return false;
-  }
-  const std::string& error() const { return error_; }
 
  private:
-  enum class Mode { None, Vocab, Merges };
-  bool in_large() const { return mode_ != Mode::None; }
-  bool abort() {
-    aborted_ = true;
-    return false;
+  static bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+  void ws() {
+    while (p_ < end_ && is_ws(*p_)) ++p_;
   }
-  bool vocab_value(uint64_t v) {
-    if (large_depth_ != 1) return abort();
-    large_.vocab.emplace_back(std::move(pending_key_), v);
+  // p_ at an opening quote: moves past the closing one (no validation). False at end of input.
+  bool skip_string() {
+    ++p_;
+    while (true) {
+      const void* q = std::memchr(p_, '"', static_cast<size_t>(end_ - p_));
+      if (!q) return false;
+      const char* e = static_cast<const char*>(q);
+      size_t backslashes = 0;
+      for (const char* b = e; b > p_ && b[-1] == '\\'; --b) ++backslashes;
+      p_ = e + 1;
+      if (backslashes % 2 == 0) return true;
+    }
+  }
+  static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  bool hex4(uint32_t& v) {
+    if (end_ - p_ < 4) return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = hex(p_[i]);
+      if (h < 0) return false;
+      v = v << 4 | static_cast<uint32_t>(h);
+    }
+    p_ += 4;
     return true;
   }
+  // One well-formed UTF-8 sequence of 2-4 bytes at p_ (the JSON lexer's rule): advances past it.
+  bool utf8_seq() {
+    auto in = [&](ptrdiff_t k, unsigned lo, unsigned hi) {
+      if (end_ - p_ <= k) return false;
+      unsigned b = static_cast<unsigned char>(p_[k]);
+      return b >= lo && b <= hi;
+    };
+    unsigned c = static_cast<unsigned char>(*p_);
+    int n;
+    if (c >= 0xC2 && c <= 0xDF) n = in(1, 0x80, 0xBF) ? 2 : 0;
+    else if (c == 0xE0) n = in(1, 0xA0, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) n = in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
+    else if (c == 0xED) n = in(1, 0x80, 0x9F) && in(2, 0x80, 0xBF) ? 3 : 0;
+    else if (c == 0xF0) n = in(1, 0x90, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+    else if (c >= 0xF1 && c <= 0xF3) n = in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+    else if (c == 0xF4) n = in(1, 0x80, 0x8F) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
+    else n = 0;
+    p_ += n;
+    return n != 0;
+  }
+  // A JSON string at p_ (an opening quote), validated as the JSON parser would; its text goes to
+  // `out` (a view into the file, or, when it has escapes, into lf_.decoded).
+  bool parse_string(LargeFields::Str& out) {
+    ++p_;
+    const char* start = p_;
+    while (p_ < end_) {
+      unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out = {static_cast<uint32_t>(start - base_), static_cast<uint32_t>(p_ - start)};
+        ++p_;
+        return true;
+      }
+      if (c == '\\') break;
+      if (c < 0x20) return false;
+      if (c < 0x80) ++p_;
+      else if (!utf8_seq()) return false;
+    }
+    if (p_ == end_) return false;
+    // Escapes: decode into lf_.decoded.
+    std::string& d = lf_.decoded;
+    size_t off = d.size();
+    d.append(start, static_cast<size_t>(p_ - start));
+    while (p_ < end_) {
+      unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        ++p_;
+        if (d.size() >= LargeFields::kDecoded) return false;
+        out = {static_cast<uint32_t>(off) | LargeFields::kDecoded, static_cast<uint32_t>(d.size() - off)};
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c >= 0x80) {
+        const char* s0 = p_;
+        if (!utf8_seq()) return false;
+        d.append(s0, static_cast<size_t>(p_ - s0));
+        continue;
+      }
+      if (c != '\\') {
+        d.push_back(static_cast<char>(c));
+        ++p_;
+        continue;
+      }
+      if (end_ - p_ < 2) return false;
+      char e = p_[1];
+      p_ += 2;
+      switch (e) {
+        case '"': d.push_back('"'); break;
+        case '\\': d.push_back('\\'); break;
+        case '/': d.push_back('/'); break;
+        case 'b': d.push_back('\b'); break;
+        case 'f': d.push_back('\f'); break;
+        case 'n': d.push_back('\n'); break;
+        case 'r': d.push_back('\r'); break;
+        case 't': d.push_back('\t'); break;
+        case 'u': {
+          uint32_t cp;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xDC00 && cp <= 0xDFFF) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo;
+            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+            p_ += 2;
+            if (!hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          }
+          unicode::append_utf8(d, static_cast<char32_t>(cp));
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    return false;
+  }
+  // {"token": id, ...} with non-negative integer ids.
+  bool parse_vocab() {
+    ++p_;
+    ws();
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    lf_.vocab.reserve(static_cast<size_t>(end_ - p_) / 12);
+    while (true) {
+      if (p_ == end_ || *p_ != '"') return false;
+      LargeFields::Str key;
+      if (!parse_string(key)) return false;
+      ws();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      ws();
+      if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+      uint64_t id = 0;
+      if (*p_ == '0') {
+        ++p_;
+      } else {
+        int digits = 0;
+        while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+          if (++digits > 19) return false;
+          id = id * 10 + static_cast<uint64_t>(*p_ - '0');
+          ++p_;
+        }
+      }
+      if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
+      lf_.vocab.push_back({key, id});
+      ws();
+      if (p_ == end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        ws();
+        continue;
+      }
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      return false;
+    }
+  }
+  // ["a b", ...] or [["a", "b"], ...] (or a mix).
+  bool parse_merges() {
+    ++p_;
+    ws();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    lf_.merges.reserve(static_cast<size_t>(end_ - p_) / 12);
+    while (true) {
+      if (p_ == end_) return false;
+      LargeFields::Merge m{};
+      if (*p_ == '"') {
+        if (!parse_string(m.a)) return false;
+        m.pair = false;
+      } else if (*p_ == '[') {
+        ++p_;
+        ws();
+        if (p_ == end_ || *p_ != '"' || !parse_string(m.a)) return false;
+        ws();
+        if (p_ == end_ || *p_ != ',') return false;
+        ++p_;
+        ws();
+        if (p_ == end_ || *p_ != '"' || !parse_string(m.b)) return false;
+        ws();
+        if (p_ == end_ || *p_ != ']') return false;
+        ++p_;
+        m.pair = true;
+      } else {
+        return false;
+      }
+      lf_.merges.push_back(m);
+      ws();
+      if (p_ == end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        ws();
+        continue;
+      }
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      return false;
+    }
+  }
 
-  nlohmann::detail::json_sax_dom_parser<json> dom_;
-  LargeFields& large_;
-  Mode mode_ = Mode::None;
-  int depth_ = 0, large_depth_ = 0, pair_n_ = 0;
-  bool in_model_ = false, in_model_next_ = false, aborted_ = false;
-  std::string last_key_, pending_key_, pair_a_, pair_b_, error_;
+  const char* base_;
+  const char* p_;
+  const char* end_;
+  LargeFields& lf_;
 };
 
-// The file's bytes: mapped and pre-faulted (much cheaper than faulting in a fresh buffer page by
-// page), or read through a stream when mapping is not possible.
+// The file's bytes: read into huge pages (on the dev VM, much cheaper than mapping the file and
+// faulting its pages in one by one), or read through a stream when that is not possible.
 struct FileBytes {
   const char* data = nullptr;
   size_t size = 0;
-  void* map = nullptr;
+  char* buf = nullptr;
+  size_t buf_size = 0;
   std::string fallback;
   explicit FileBytes(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw IOError(path + ": cannot open tokenizer file");
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      if (m != MAP_FAILED) {
-        map = m;
-        data = static_cast<const char*>(m);
-        size = static_cast<size_t>(st.st_size);
+      size_t n = static_cast<size_t>(st.st_size);
+      buf_size = std::max(n, kHugePagesMin);
+      buf = static_cast<char*>(huge_pages_alloc(buf_size));
+      size_t got = 0;
+      while (got < n) {
+        ssize_t k = ::read(fd, buf + got, n - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        got += static_cast<size_t>(k);
+      }
+      if (got == n) {
+        data = buf;
+        size = n;
+      } else {
+        huge_pages_free(buf, buf_size);
+        buf = nullptr;
       }
     }
     ::close(fd);
-    if (!map) {
+    if (!buf) {
       std::ifstream f(path, std::ios::binary);
       if (!f) throw IOError(path + ": cannot open tokenizer file");
       std::stringstream ss;
@@ -225,29 +427,50 @@ struct FileBytes {
     }
   }
   ~FileBytes() {
-    if (map) ::munmap(map, size);
+    if (buf) huge_pages_free(buf, buf_size);
   }
   FileBytes(const FileBytes&) = delete;
   FileBytes& operator=(const FileBytes&) = delete;
 };
 
 Tokenizer parse_and_build(const char* data, size_t size, const std::string& name) {
-  // Streaming first; the tree parse when the streamed form does not apply.
-  try {
-    json root;
+  {
     LargeFields large;
-    StreamingHandler h(root, large);
-    bool ok = json::sax_parse(data, data + size, &h);
-    if (ok && !h.aborted()) {
-      const json* model = root.is_object() ? jsonutil::find(root, "model") : nullptr;
-      large.model = model;
-      ScopedLargeFields scope(model ? &large : nullptr);
-      return Tokenizer::from_json(root, name);
+    large.file = data;
+    std::vector<std::pair<size_t, size_t>> cuts;
+    if (LargeFieldScanner(data, size, large).run(cuts)) {
+      json root;
+      bool parsed = true;
+      try {
+        if (cuts.empty()) {
+          root = json::parse(data, data + size);
+        } else {
+          std::string rest;
+          size_t pos = 0;
+          for (auto [b, e] : cuts) {
+            rest.append(data + pos, b - pos);
+            rest.append(data[b] == '{' ? "{}" : "[]");
+            pos = e;
+          }
+          rest.append(data + pos, size - pos);
+          root = json::parse(rest);
+        }
+      } catch (const json::parse_error& e) {
+        if (cuts.empty()) throw FormatError(name + ": invalid JSON: " + e.what());
+        parsed = false;  // the tree parse of the whole file reports it
+      }
+      if (parsed) {
+        try {
+          const json* model = root.is_object() ? jsonutil::find(root, "model") : nullptr;
+          large.model = model;
+          ScopedLargeFields scope(model ? &large : nullptr);
+          return Tokenizer::from_json(root, name);
+        } catch (const nlohmann::detail::exception& e) {
+          throw FormatError(name + ": invalid JSON: " + e.what());
+        } catch (const NeedsTreeParse&) {
+        }
+      }
     }
-    if (!h.aborted()) throw FormatError(name + ": invalid JSON: " + h.error());
-  } catch (const nlohmann::detail::exception& e) {
-    throw FormatError(name + ": invalid JSON: " + e.what());
-  } catch (const NeedsTreeParse&) {
   }
   json j;
   try {
