@@ -1,6 +1,7 @@
 #include "cppformers/ops/matmul.hpp"
 
 #include "cppformers/autograd/node.hpp"
+#include "cppformers/ops/autocast.hpp"
 #include "cppformers/ops/elementwise.hpp"
 #include "cppformers/ops/reduce.hpp"
 #include "cppformers/ops/cpu/gemv.hpp"
@@ -15,16 +16,18 @@ namespace cppformers::ops {
 namespace {
 
 Tensor f32(const Tensor& t) { return t.dtype() == kF32 ? t : t.detach().to(kF32); }
+// Rounded to bf16 (nearest even), for the operands of a bf16 product.
+Tensor bf16(const Tensor& t) { return t.dtype() == kBF16 ? t.detach() : t.detach().to(kBF16); }
 
-// t ([batch..., R, C]) as a strided batch of matrices, read in place unless neither inner stride
-// is 1 (then copied contiguous first).
+// t ([batch..., R, C], f32 or bf16) as a strided batch of matrices, read in place unless
+// neither inner stride is 1 (then copied contiguous first).
 cpu::MatrixView matrix_view(Tensor& t) {
   const int64_t nd = t.dim();
   const Shape& sh = t.shape();
   const Shape& st = t.strides();
   const bool ok = st[nd - 1] == 1 || st[nd - 2] == 1 || sh[nd - 1] == 1 || sh[nd - 2] == 1;
   if (!ok) t = t.contiguous();
-  return {static_cast<const float*>(t.raw_data()), t.strides()};
+  return {t.raw_data(), t.strides(), nullptr, t.dtype() == kBF16 ? cpu::ElemType::kBF16 : cpu::ElemType::kF32};
 }
 
 // The batch shape and the operands expanded to it, for a @ b with a, b of >= 2 dims.
@@ -33,8 +36,10 @@ struct Operands {
   Tensor a, b;
   int64_t M, N, K;
 };
+// Under bf16 autocast both operands are rounded to bf16 (before any broadcast is expanded).
 Operands prepare(const Tensor& a0, const Tensor& b0) {
-  Tensor a = f32(a0), b = f32(b0);
+  const bool low = autocast_bf16();
+  Tensor a = low ? bf16(a0) : f32(a0), b = low ? bf16(b0) : f32(b0);
   const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
   if (b.size(-2) != K)
     throw ValueError("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
@@ -85,7 +90,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   }
   out = out.detach();
   if (autograd::needs_grad({&a, &b}))
-    autograd::record(out, "matmul", {a, b}, [a = a.detach(), b = b.detach()](const Tensor& g) {
+    autograd::record(out, "matmul", {a, b}, [a = a.detach(), b = b.detach(), low = autocast_bf16()](const Tensor& g) {
+      AutocastGuard precision(low);  // the backward products in the forward's precision
       Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a, b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
       Tensor g2 = g;
       if (a.dim() == 1 && b.dim() == 1) g2 = g.reshape({1, 1});
@@ -169,13 +175,25 @@ static Tensor linear_plain(const Tensor& x, const Tensor& weight, const Tensor& 
               weight.strides()[1], out.data<float>(), outf, e);
     return out;
   }
+  if (autocast_bf16() || (weight.dtype() == kBF16 && native_bf16_gemm())) {
+    // bf16 product, f32 accumulation: bf16 weights as stored (repacked once when read-only),
+    // f32 ones rounded per call under autocast; the input rounded to bf16.
+    Tensor xb = bf16(x2).contiguous(), wb = bf16(weight);
+    bool constant = weight.dtype() == kBF16 && weight.storage()->read_only();
+    if (wb.strides()[0] != 1 && wb.strides()[1] != 1) wb = wb.contiguous(), constant = false;
+    const cpu::MatrixView av{xb.raw_data(), {in, 1}, nullptr, cpu::ElemType::kBF16};
+    const cpu::MatrixView bv{wb.raw_data(), {wb.strides()[1], wb.strides()[0]},
+                             constant ? std::shared_ptr<const void>(wb.storage()) : nullptr, cpu::ElemType::kBF16};
+    cpu::gemm({}, xb.size(0), outf, in, av, bv, out.data<float>(), {outf, 1}, e);
+    return out;
+  }
   Tensor w = widened_weight(weight);
   // Read-only weights (loaded from a checkpoint) and their cached f32 widening never change, so
   // the GEMM may keep them repacked.
   bool constant = weight.storage()->read_only();
   if (w.strides()[0] != 1 && w.strides()[1] != 1) w = w.contiguous(), constant = false;
   // B = weight^T: element (k, n) is weight[n, k].
-  const cpu::MatrixView bv{static_cast<const float*>(w.raw_data()), {w.strides()[1], w.strides()[0]},
+  const cpu::MatrixView bv{w.raw_data(), {w.strides()[1], w.strides()[0]},
                            constant ? std::shared_ptr<const void>(w.storage()) : nullptr};
   cpu::gemm({}, x2.size(0), outf, in, matrix_view(x2), bv, out.data<float>(), {outf, 1}, e);
   return out;
@@ -196,7 +214,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const L
   }
   Tensor out = linear_plain(x, weight, bias, {});
   autograd::record(out, "linear", {x, weight, bias},
-                   [x = x.detach(), w = weight.detach(), has_bias = bias.defined()](const Tensor& g) {
+                   [x = x.detach(), w = weight.detach(), has_bias = bias.defined(), low = autocast_bf16()](const Tensor& g) {
+                     AutocastGuard precision(low);  // the backward products in the forward's precision
                      const int64_t in = w.size(1), outf = w.size(0);
                      Tensor g2 = g.reshape({-1, outf});
                      Tensor gx = matmul(g2, w).reshape(x.shape());

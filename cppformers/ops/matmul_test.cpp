@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cppformers/ops/autocast.hpp"
 #include "cppformers/ops/ops.hpp"
 #include "cppformers/ops/test_util.hpp"
 
@@ -185,8 +186,9 @@ TEST(Linear, AgainstNaive) {
 }
 
 // Few rows (decoding) take the weight-streaming kernel, which reads bf16/f16 weights as stored;
-// more rows take the GEMM (bf16/f16 read-only weights widened once). Both against a double
-// reference over the weights' exact values, with every epilogue.
+// more rows take the GEMM (f16 read-only weights widened once; bf16 weights multiplied as bf16
+// with the input rounded to bf16 where the CPU has native bf16). Against a double reference
+// over the weights' exact values (and the rounded input where it is rounded), every epilogue.
 TEST(Linear, FewRowsAndHalfWeightsAgainstNaive) {
   // out = 139: eight 16-lane vectors, then single vectors, then a scalar tail in the [in, out]
   // layout; not a multiple of the row block in the [out, in] layout.
@@ -206,7 +208,8 @@ TEST(Linear, FewRowsAndHalfWeightsAgainstNaive) {
       const auto vb = dvals(b);
       for (int64_t rows : {1, 2, 3, 4, 5, 17}) {
         Tensor x = rnd({rows, in}, 33 + rows, -1, 1, false), res = rnd({rows, out}, 34, -1, 1, false);
-        const auto vx = dvals(x), vr = dvals(res);
+        const bool rounded = wdt == kBF16 && rows > 4 && ops::native_bf16_gemm();
+        const auto vx = dvals(rounded ? x.to(kBF16).to(kF32) : x), vr = dvals(res);
         for (auto act : {Activation::kNone, Activation::kGeluErf, Activation::kSilu}) {
           std::vector<double> want(size_t(rows * out));
           for (int64_t r = 0; r < rows; ++r)
@@ -237,14 +240,35 @@ TEST(Linear, FewRowsSingleInputFeatureStridedWeight) {
 }
 
 // A read-only bf16 weight and its transpose share storage and data pointer (tied or square
-// weights): the widened copy of one must not be served for the other.
-TEST(Linear, WidenedCopyIsPerView) {
+// weights): the copy kept of one (widened to f32, or repacked for the bf16 GEMM) must not be
+// served for the other.
+TEST(Linear, CachedCopyIsPerView) {
   const int64_t n = 24, rows = 17;
   Tensor w0 = rnd({n, n}, 41, -1, 1, false).to(kBF16).contiguous();
   auto keep = w0.storage();
   Tensor w = Tensor::from_storage(Storage::view(keep->data(), keep->nbytes(), keep, true), w0.shape(), kBF16);
   Tensor x = rnd({rows, n}, 42, -1, 1, false);
-  const auto vx = dvals(x), vw = dvals(w.to(kF32));
+  const auto vx = dvals(ops::native_bf16_gemm() ? x.to(kBF16).to(kF32) : x), vw = dvals(w.to(kF32));
+  for (bool transposed : {false, true}) {
+    std::vector<double> want(size_t(rows * n));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < n; ++o) {
+        double s = 0;
+        for (int64_t k = 0; k < n; ++k) s += vx[r * n + k] * (transposed ? vw[k * n + o] : vw[o * n + k]);
+        want[r * n + o] = s;
+      }
+    expect_close(ops::linear(x, transposed ? w.transpose(0, 1) : w), want, 1e-5, transposed ? "transposed" : "as stored");
+  }
+}
+
+// The same for a read-only f32 weight, whose views are repacked for the GEMM without a copy.
+TEST(Linear, PackedCopyIsPerView) {
+  const int64_t n = 24, rows = 17;
+  Tensor w0 = rnd({n, n}, 43, -1, 1, false);
+  auto keep = w0.storage();
+  Tensor w = Tensor::from_storage(Storage::view(keep->data(), keep->nbytes(), keep, true), w0.shape(), kF32);
+  Tensor x = rnd({rows, n}, 44, -1, 1, false);
+  const auto vx = dvals(x), vw = dvals(w);
   for (bool transposed : {false, true}) {
     std::vector<double> want(size_t(rows * n));
     for (int64_t r = 0; r < rows; ++r)

@@ -21,6 +21,7 @@ struct Primitive {
 // A constant B repacked into a primitive's preferred layout; valid while `owner` lives.
 struct Packed {
   std::weak_ptr<const void> owner;
+  dnnl::memory::desc source;  // the view that was repacked (a transpose shares the data pointer)
   dnnl::memory::desc desc;
   dnnl::memory mem;
   size_t bytes;
@@ -30,7 +31,7 @@ struct Engine {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mu;
   std::map<Key, Primitive> cache;  // one primitive per shape/stride/epilogue pattern
-  std::multimap<const float*, Packed> packed;
+  std::multimap<const void*, Packed> packed;
   size_t packed_bytes = 0;
 };
 
@@ -57,6 +58,19 @@ dnnl::algorithm eltwise_alg(Activation a) {
 
 }  // namespace
 
+bool native_bf16() {
+  static const bool yes = [] {
+    switch (dnnl::get_effective_cpu_isa()) {
+      case dnnl::cpu_isa::avx512_core_bf16:
+      case dnnl::cpu_isa::avx512_core_amx:
+        return true;
+      default:
+        return false;
+    }
+  }();
+  return yes;
+}
+
 size_t packed_weight_bytes() {
   Engine& e = engine();
   std::lock_guard<std::mutex> lock(e.mu);
@@ -77,6 +91,8 @@ void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, co
   const size_t nb = batch.size(), nd = nb + 2;
   if (A.strides.size() != nd || B.strides.size() != nd || c_strides.size() != nd)
     throw std::invalid_argument("cpu::gemm: stride lists must have one entry per dim");
+  if (A.type != B.type) throw std::invalid_argument("cpu::gemm: A and B must have the same element type");
+  const dt in_type = A.type == ElemType::kBF16 ? dt::bf16 : dt::f32;
   int64_t count = M * N;
   for (int64_t b : batch) count *= b;
   if (count == 0) return;
@@ -133,9 +149,10 @@ void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, co
   key.push_back(int64_t(nd));
   const bool pack = B.constant_owner && nb == 0 && M >= kPackMinRows;
   key.push_back(pack);
+  key.push_back(int64_t(A.type));
 
   Engine& e = engine();
-  dnnl::memory::desc a_md(a_dims, dt::f32, a_str), b_md(b_dims, dt::f32, b_str), c_md(c_dims, dt::f32, c_str);
+  dnnl::memory::desc a_md(a_dims, in_type, a_str), b_md(b_dims, in_type, b_str), c_md(c_dims, dt::f32, c_str);
   dims bias_dims(nd, 1), bias_str(nd, N);
   bias_dims[nd - 1] = N;
   bias_str[nd - 1] = 1;
@@ -151,7 +168,7 @@ void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, co
       if (ep.residual) po.append_binary(dnnl::algorithm::binary_add, res_md);
       dnnl::primitive_attr attr;
       attr.set_post_ops(po);
-      const dnnl::memory::desc w_md = pack ? dnnl::memory::desc(b_dims, dt::f32, dnnl::memory::format_tag::any) : b_md;
+      const dnnl::memory::desc w_md = pack ? dnnl::memory::desc(b_dims, in_type, dnnl::memory::format_tag::any) : b_md;
       auto desc = ep.bias ? dnnl::matmul::desc(a_md, w_md, bias_md, c_md) : dnnl::matmul::desc(a_md, w_md, c_md);
       dnnl::matmul::primitive_desc pd(desc, attr, e.engine);
       if (e.cache.size() > 4096) e.cache.clear();
@@ -167,16 +184,17 @@ void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, co
           p = e.packed.erase(p);
           continue;
         }
-        if (p->second.desc == want && p->second.owner.lock() == B.constant_owner) b_mem = p->second.mem;
+        if (p->second.desc == want && p->second.source == b_md && p->second.owner.lock() == B.constant_owner)
+          b_mem = p->second.mem;
         ++p;
       }
       if (!b_mem && e.packed_bytes + want.get_size() <= kPackMaxBytes) {
-        dnnl::memory src(b_md, e.engine, const_cast<float*>(B.data));
+        dnnl::memory src(b_md, e.engine, const_cast<void*>(B.data));
         b_mem = dnnl::memory(want, e.engine);
         dnnl::stream s(e.engine);
         dnnl::reorder(src, b_mem).execute(s, src, b_mem);
         s.wait();
-        e.packed.emplace(B.data, Packed{B.constant_owner, want, b_mem, want.get_size()});
+        e.packed.emplace(B.data, Packed{B.constant_owner, b_md, want, b_mem, want.get_size()});
         e.packed_bytes += want.get_size();
       }
     }
@@ -188,8 +206,8 @@ void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, co
   }
   thread_local dnnl::stream stream(e.engine);
   std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, dnnl::memory(a_md, e.engine, const_cast<float*>(A.data))},
-      {DNNL_ARG_WEIGHTS, b_mem ? b_mem : dnnl::memory(b_md, e.engine, const_cast<float*>(B.data))},
+      {DNNL_ARG_SRC, dnnl::memory(a_md, e.engine, const_cast<void*>(A.data))},
+      {DNNL_ARG_WEIGHTS, b_mem ? b_mem : dnnl::memory(b_md, e.engine, const_cast<void*>(B.data))},
       {DNNL_ARG_DST, dnnl::memory(c_md, e.engine, C)}};
   if (ep.bias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias_md, e.engine, const_cast<float*>(ep.bias)));
   if (ep.residual) {
