@@ -104,7 +104,7 @@ class WordCache {
     while (slots_[i].hash != 0) i = (i + 1) & mask;
     slots_[i] = {h, static_cast<uint32_t>(keys_.size()), static_cast<uint32_t>(word.size()),
                  static_cast<uint32_t>(values_.size()), static_cast<uint32_t>(n)};
-    keys_.append(word);
+    keys_.insert(keys_.end(), word.begin(), word.end());
     values_.insert(values_.end(), tokens, tokens + n);
     ++count_;
   }
@@ -117,9 +117,10 @@ class WordCache {
     uint64_t hash = 0;
     uint32_t key_off = 0, key_len = 0, value_off = 0, value_len = 0;
   };
-  std::vector<Slot> slots_;
-  std::string keys_;
-  std::vector<SubToken> values_;
+  // In huge pages: a thread's first use of a cache then costs a few page faults, not hundreds.
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
+  std::vector<char, HugePageAllocator<char>> keys_;
+  std::vector<SubToken, HugePageAllocator<SubToken>> values_;
   size_t count_ = 0;
 };
 
