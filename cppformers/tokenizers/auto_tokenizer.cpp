@@ -1,9 +1,12 @@
 #include "cppformers/tokenizers/auto_tokenizer.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "cppformers/core/error.hpp"
@@ -304,22 +307,26 @@ BatchEncoding AutoTokenizer::operator()(const std::vector<EncodeInput>& inputs, 
   std::vector<Encoding> encs;
   {
     // Truncation/padding are applied here exactly as the Rust library would with these settings.
+    // On all cores, texts in chunks (as Tokenizer::encode_batch); the first input that fails is named.
     std::vector<Encoding> raw(inputs.size());
-    std::vector<std::string> errors(inputs.size());
-    bool failed = false;
-#pragma omp parallel for schedule(dynamic, 1) if (inputs.size() > 1)
-    for (long i = 0; i < static_cast<long>(inputs.size()); ++i) {
+    long count = static_cast<long>(inputs.size());
+    long chunk = std::clamp<long>(count / (16 * std::max(1, omp_get_max_threads())), 1, 32);
+    std::mutex mu;
+    size_t first_bad = inputs.size();
+    std::string first_error;
+#pragma omp parallel for schedule(dynamic, chunk) if (count > 1)
+    for (long i = 0; i < count; ++i) {
       try {
         raw[i] = tok_.encode_with(inputs[i], o.add_special_tokens, trunc ? &*trunc : nullptr, nullptr);
       } catch (const std::exception& e) {
-        errors[i] = e.what();
-#pragma omp atomic write
-        failed = true;
+        std::lock_guard<std::mutex> lock(mu);
+        if (static_cast<size_t>(i) < first_bad) {
+          first_bad = static_cast<size_t>(i);
+          first_error = e.what();
+        }
       }
     }
-    if (failed)
-      for (size_t i = 0; i < errors.size(); ++i)
-        if (!errors[i].empty()) throw ValueError("input " + std::to_string(i) + ": " + errors[i]);
+    if (first_bad < inputs.size()) throw ValueError("input " + std::to_string(first_bad) + ": " + first_error);
     if (pad) pad_encodings(raw, *pad);
     encs = std::move(raw);
   }

@@ -62,6 +62,14 @@ struct Scratch {
   std::vector<std::pair<size_t, size_t>> ranges, next, found, words;
   std::vector<SubToken> subs;
   std::vector<uint32_t> byte_to_char;
+  // The tokens of the text, gathered here first so that the Encoding's vectors are allocated
+  // once at their final size. raw: an added token (its text is the input's bytes).
+  struct Out {
+    uint32_t id, word;
+    size_t start, end;  // bytes
+    bool raw;
+  };
+  std::vector<Out> out;
   std::string buf;
 };
 
@@ -174,19 +182,12 @@ bool FastPath::encode(std::string_view text, uint32_t type_id, const AddedVocabu
     return false;
   }
 
-  e = Encoding();
-  size_t estimate = text.size() / 3 + 4;
-  e.ids.reserve(estimate);
-  e.tokens.reserve(estimate);
-  e.offsets.reserve(estimate);
-  e.words.reserve(estimate);
+  auto& toks = sc.out;
+  toks.clear();
   uint32_t word = 0;
   for (const auto& piece : pieces) {
     if (piece.id) {
-      e.ids.push_back(*piece.id);
-      e.tokens.emplace_back(text.substr(piece.start, piece.end - piece.start));
-      e.offsets.emplace_back(piece.start, piece.end);
-      e.words.push_back(word++);
+      toks.push_back({*piece.id, word++, piece.start, piece.end, true});
       continue;
     }
     auto& ranges = sc.ranges;
@@ -241,10 +242,7 @@ bool FastPath::encode(std::string_view text, uint32_t type_id, const AddedVocabu
             end = rs + last - pre + 1;
             while (end < text.size() && is_cont(text[end])) ++end;
           }
-          e.ids.push_back(st.id);
-          e.tokens.emplace_back(bpe_.token_string(st.id));
-          e.offsets.emplace_back(start, end);
-          e.words.push_back(word);
+          toks.push_back({st.id, word, start, end, false});
         }
         ++word;
       }
@@ -254,8 +252,8 @@ bool FastPath::encode(std::string_view text, uint32_t type_id, const AddedVocabu
   bool ascii = true;
   for (char c : text)
     if (static_cast<unsigned char>(c) >= 0x80) { ascii = false; break; }
+  auto& b2c = sc.byte_to_char;
   if (!ascii) {
-    auto& b2c = sc.byte_to_char;
     b2c.resize(text.size() + 1);
     uint32_t ci = 0;
     for (size_t i = 0; i < text.size(); ++i) {
@@ -263,9 +261,21 @@ bool FastPath::encode(std::string_view text, uint32_t type_id, const AddedVocabu
       b2c[i] = ci;
     }
     b2c[text.size()] = ci + 1;
-    for (auto& o : e.offsets) o = {b2c[o.first], b2c[o.second]};
   }
-  size_t n = e.ids.size();
+  e = Encoding();
+  size_t n = toks.size();
+  e.ids.resize(n);
+  e.tokens.reserve(n);
+  e.offsets.resize(n);
+  e.words.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Scratch::Out& t = toks[i];
+    e.ids[i] = t.id;
+    if (t.raw) e.tokens.emplace_back(text.substr(t.start, t.end - t.start));
+    else e.tokens.emplace_back(bpe_.token_string(t.id));
+    e.offsets[i] = ascii ? Offsets{t.start, t.end} : Offsets{b2c[t.start], b2c[t.end]};
+    e.words[i] = t.word;
+  }
   e.type_ids.assign(n, type_id);
   e.special_tokens_mask.assign(n, 0);
   e.attention_mask.assign(n, 1);

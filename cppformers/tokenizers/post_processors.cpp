@@ -32,12 +32,24 @@ namespace {
 // ByteLevel offset trimming: drop the leading/trailing spaces a token carries from its offsets.
 void trim_offsets(Encoding& e, bool add_prefix_space) {
   const char32_t space = byte_level::byte_to_char(' ');
+  auto is_sp = [&](char32_t c) { return c == space || unicode::is_whitespace(c); };
+  auto is_cont = [](char b) { return (static_cast<unsigned char>(b) & 0xC0) == 0x80; };
   for (size_t i = 0; i < e.tokens.size(); ++i) {
-    auto chars = unicode::to_u32(e.tokens[i]);
-    auto is_sp = [&](char32_t c) { return c == space || unicode::is_whitespace(c); };
+    // Spaces (in chars) at the start and at the end of the token; all of it counts as both.
+    std::string_view t = e.tokens[i];
     size_t leading = 0, trailing = 0;
-    while (leading < chars.size() && is_sp(chars[leading])) ++leading;
-    while (trailing < chars.size() && is_sp(chars[chars.size() - 1 - trailing])) ++trailing;
+    for (size_t k = 0; k < t.size();) {
+      if (!is_sp(unicode::next_char(t, k))) break;
+      ++leading;
+    }
+    for (size_t end = t.size(); end > 0;) {
+      size_t k = end - 1;
+      while (k > 0 && is_cont(t[k])) --k;
+      size_t j = k;
+      if (!is_sp(unicode::next_char(t, j))) break;
+      ++trailing;
+      end = k;
+    }
     auto& off = e.offsets[i];
     if (leading > 0 || trailing > 0) {
       if (leading > 0) {

@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "cppformers/core/error.hpp"
@@ -592,32 +595,53 @@ Encoding Tokenizer::encode(const EncodeInput& input, bool add_special_tokens) co
   return encode_with(input, add_special_tokens, truncation_ ? &*truncation_ : nullptr, padding_ ? &*padding_ : nullptr);
 }
 
-std::vector<Encoding> Tokenizer::encode_batch(const std::vector<EncodeInput>& inputs, bool add_special_tokens) const {
-  std::vector<Encoding> out(inputs.size());
-  std::vector<std::string> errors(inputs.size());
-  bool failed = false;
-#pragma omp parallel for schedule(dynamic, 1) if (inputs.size() > 1)
-  for (long i = 0; i < static_cast<long>(inputs.size()); ++i) {
+namespace {
+
+// out[i] = encode(i) for i in [0, n) on all cores. Texts go to threads in chunks (a few dozen per
+// chunk: few trips to the shared counter, and threads write distant parts of `out` instead of
+// taking turns on the cache lines of neighbouring results). An input that throws makes the
+// whole call throw, naming the first such input.
+template <typename F>
+void encode_all(size_t n, std::vector<Encoding>& out, const F& encode) {
+  long count = static_cast<long>(n);
+  long chunk = std::clamp<long>(count / (16 * std::max(1, omp_get_max_threads())), 1, 32);
+  std::mutex mu;
+  size_t first_bad = n;
+  std::string first_error;
+#pragma omp parallel for schedule(dynamic, chunk) if (count > 1)
+  for (long i = 0; i < count; ++i) {
     try {
-      out[i] = encode(inputs[i], add_special_tokens);
+      out[i] = encode(static_cast<size_t>(i));
     } catch (const std::exception& e) {
-      errors[i] = e.what();
-#pragma omp atomic write
-      failed = true;
+      std::lock_guard<std::mutex> lock(mu);
+      if (static_cast<size_t>(i) < first_bad) {
+        first_bad = static_cast<size_t>(i);
+        first_error = e.what();
+      }
     }
   }
-  if (failed)
-    for (size_t i = 0; i < errors.size(); ++i)
-      if (!errors[i].empty()) throw ValueError("batch input " + std::to_string(i) + ": " + errors[i]);
+  if (first_bad < n) throw ValueError("batch input " + std::to_string(first_bad) + ": " + first_error);
+}
+
+}  // namespace
+
+std::vector<Encoding> Tokenizer::encode_batch(const std::vector<EncodeInput>& inputs, bool add_special_tokens) const {
+  std::vector<Encoding> out(inputs.size());
+  encode_all(inputs.size(), out, [&](size_t i) { return encode(inputs[i], add_special_tokens); });
   if (padding_) pad_encodings(out, *padding_);
   return out;
 }
 
 std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& texts, bool add_special_tokens) const {
-  std::vector<EncodeInput> in;
-  in.reserve(texts.size());
-  for (const auto& t : texts) in.push_back({t, std::nullopt});
-  return encode_batch(in, add_special_tokens);
+  std::vector<Encoding> out(texts.size());
+  // As encode(texts[i]) (without copying the texts into EncodeInputs).
+  const TruncationParams* truncation = truncation_ ? &*truncation_ : nullptr;
+  const PaddingParams* padding = padding_ ? &*padding_ : nullptr;
+  encode_all(texts.size(), out, [&](size_t i) {
+    return post_process(encode_single(texts[i], 0), std::nullopt, add_special_tokens, truncation, padding);
+  });
+  if (padding_) pad_encodings(out, *padding_);
+  return out;
 }
 
 std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {

@@ -134,6 +134,68 @@ TEST(TokenizerEncode, StrideMustBeBelowMaxLength) {
   EXPECT_THROW(t.encode("a b c a b c", false), ValueError);
 }
 
+// encode_batch runs on all cores in chunks of texts: results in input order, each identical to
+// encode() of its text (with the tokenizer's truncation, then the batch padded), and an error
+// names the first failing input.
+void expect_same_encoding(const Encoding& a, const Encoding& b, const std::string& what) {
+  EXPECT_EQ(a.ids, b.ids) << what;
+  EXPECT_EQ(a.tokens, b.tokens) << what;
+  EXPECT_EQ(a.offsets, b.offsets) << what;
+  EXPECT_EQ(a.type_ids, b.type_ids) << what;
+  EXPECT_EQ(a.words, b.words) << what;
+  EXPECT_EQ(a.attention_mask, b.attention_mask) << what;
+  EXPECT_EQ(a.special_tokens_mask, b.special_tokens_mask) << what;
+  EXPECT_EQ(a.sequence_ranges, b.sequence_ranges) << what;
+  EXPECT_EQ(a.overflowing.size(), b.overflowing.size()) << what;
+}
+
+TEST(TokenizerBatch, SameAsOneByOneInInputOrder) {
+  std::vector<std::string> texts;
+  for (int r = 0; r < 3; ++r)
+    for (const auto& j : testing::read_jsonl(testing::fixtures_dir() + "/texts.jsonl")) texts.push_back(j["text"]);
+  for (const char* name : {"gpt2", "bert_wordpiece", "t5_unigram"}) {
+    Tokenizer tok = Tokenizer::from_file(testing::fixtures_dir() + "/" + name + "/tokenizer.json");
+    for (int settings = 0; settings < 2; ++settings) {
+      if (settings == 1) {
+        TruncationParams t;
+        t.max_length = 24;
+        t.stride = 4;
+        tok.set_truncation(t);
+        PaddingParams p;
+        p.pad_to_multiple_of = 8;
+        tok.set_padding(p);
+      }
+      std::vector<Encoding> one;
+      for (const auto& t : texts) one.push_back(tok.encode(t, true));
+      if (tok.padding()) pad_encodings(one, *tok.padding());
+      std::vector<Encoding> batch = tok.encode_batch(texts, true);
+      std::vector<EncodeInput> inputs;
+      for (const auto& t : texts) inputs.push_back({t, std::nullopt});
+      std::vector<Encoding> batch2 = tok.encode_batch(inputs, true);
+      ASSERT_EQ(batch.size(), texts.size());
+      ASSERT_EQ(batch2.size(), texts.size());
+      for (size_t i = 0; i < texts.size(); ++i) {
+        expect_same_encoding(batch[i], one[i], std::string(name) + " text " + std::to_string(i));
+        expect_same_encoding(batch2[i], one[i], std::string(name) + " input " + std::to_string(i));
+      }
+    }
+  }
+}
+
+TEST(TokenizerBatch, NamesTheFirstFailingInput) {
+  Tokenizer tok = Tokenizer::from_file(testing::fixtures_dir() + "/gpt2/tokenizer.json");
+  std::vector<std::string> texts(2000, "Hello world, a text that encodes.");
+  texts[1500] = "bad \xff";
+  texts[1500][4] = static_cast<char>(0xff);
+  texts[700] = texts[1500];
+  try {
+    tok.encode_batch(texts, true);
+    FAIL() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("batch input 700: ", 0), 0u) << e.what();
+  }
+}
+
 TEST(NormalizedStringTest, AlignmentsFollowTransforms) {
   NormalizedString s("e\xCC\x81t\xC3\xA9");  // e + combining acute, t, é
   s.nfc();
