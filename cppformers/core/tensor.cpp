@@ -1,7 +1,9 @@
 #include "cppformers/core/tensor.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <sstream>
 
@@ -214,10 +216,37 @@ void Tensor::copy_(const Tensor& src) const {
   copy_convert(Tensor(v), *this);
 }
 
+namespace {
+// Writes one element's bit pattern over every element of t (any layout), memset when it is zero.
+template <class U>
+void fill_pattern(const Tensor& t, U bits) {
+  U* d = static_cast<U*>(t.raw_data());
+  strided_loop<1>(t.shape(), {t.strides()},
+                  [&](auto off, int64_t n, auto st) {
+                    U* p = d + off[0];
+                    if (st[0] == 1) {
+                      if (bits == U(0)) std::memset(p, 0, size_t(n) * sizeof(U));
+                      else std::fill_n(p, n, bits);
+                    } else {
+                      for (int64_t i = 0; i < n; ++i) p[i * st[0]] = bits;
+                    }
+                  },
+                  /*parallel=*/true);
+}
+}  // namespace
+
 void Tensor::fill_(double value) const {
-  Tensor s = Tensor::empty({}, kF64);
-  *s.data<double>() = value;
-  copy_(s);
+  if (storage()->read_only())
+    throw ValueError("Tensor::fill_: destination is a read-only view (e.g. mmap'd weights)");
+  // The value converted once, as copy_ from a double scalar would convert it.
+  alignas(8) char elem[8] = {};
+  store(dtype(), elem, value);
+  switch (dtype_size(dtype())) {
+    case 1: fill_pattern(*this, *reinterpret_cast<uint8_t*>(elem)); break;
+    case 2: fill_pattern(*this, *reinterpret_cast<uint16_t*>(elem)); break;
+    case 4: fill_pattern(*this, *reinterpret_cast<uint32_t*>(elem)); break;
+    default: fill_pattern(*this, *reinterpret_cast<uint64_t*>(elem)); break;
+  }
 }
 
 Tensor Tensor::detach() const {
