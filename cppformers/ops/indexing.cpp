@@ -1,5 +1,6 @@
 #include "cppformers/ops/indexing.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "cppformers/autograd/node.hpp"
@@ -105,12 +106,29 @@ Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx) {
   Tensor out = rows.reshape(os);
   if (autograd::needs_grad({&weight}))
     autograd::record(out, "embedding", {weight}, [shape = weight.shape(), flat, padding_idx](const Tensor& g) {
-      Tensor g2 = g.reshape({-1, shape[1]});
-      if (padding_idx >= 0) {
-        Tensor keep = ne(flat, Tensor::scalar(double(padding_idx), kI64)).unsqueeze(1);
-        g2 = where(keep, g2, Tensor::scalar(0.0));
+      // Rows of g added into a zero table at their ids (in order, so the sums are those of
+      // index_add); the padding row gets no gradient.
+      const int64_t dim = shape[1];
+      Tensor g2 = g.reshape({-1, dim});
+      if (g2.dtype() != kF32) g2 = g2.to(kF32);
+      g2 = g2.contiguous();
+      const std::vector<int64_t> ids = flat.to_vector<int64_t>();
+      Tensor gw = Tensor::zeros(shape, kF32);
+      float* pw = gw.data<float>();
+      const float* pg = g2.data<float>();
+      // Threads split the columns, so every element is summed in the same order as with one.
+      const int64_t m = int64_t(ids.size()), chunk = 256, nchunks = (dim + chunk - 1) / chunk;
+#pragma omp parallel for if (m * dim >= 65536 && nchunks > 1) schedule(static)
+      for (int64_t c = 0; c < nchunks; ++c) {
+        const int64_t lo = c * chunk, hi = std::min(dim, lo + chunk);
+        for (int64_t j = 0; j < m; ++j) {
+          if (ids[j] == padding_idx) continue;
+          float* dst = pw + ids[j] * dim;
+          const float* src = pg + j * dim;
+          for (int64_t i = lo; i < hi; ++i) dst[i] += src[i];
+        }
       }
-      return std::vector<Tensor>{index_add(Tensor::zeros(shape, kF32), 0, flat, g2)};
+      return std::vector<Tensor>{gw};
     });
   return out;
 }
