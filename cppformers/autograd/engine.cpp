@@ -1,4 +1,9 @@
 // Reverse-mode differentiation over the tape recorded by autograd::record.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -42,10 +47,56 @@ static void accumulate(Tensor& slot, const Tensor& g) {
 // A leaf's .grad must be a tensor of its own: the incoming gradient may be shared with other
 // leaves (add passes one tensor to both inputs) or be the caller's `gradient`, and optimizers
 // and clip_grad_norm_ update .grad in place.
-static void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
+// `owned`: g is a fresh, contiguous tensor that nothing else can reach (see below), kept as is.
+static void accumulate_leaf(const Tensor& leaf, const Tensor& g, bool owned = false) {
   const Tensor cur = leaf.grad();
-  leaf.set_grad(cur.defined() ? ops::add(cur, g) : g.clone());
+  leaf.set_grad(cur.defined() ? ops::add(cur, g) : owned ? g : g.clone());
 }
+
+// Whether grads[k] may become a leaf's .grad without a copy: its storage is viewed by no other
+// tensor (no saved tensor, no view, no other impl), it is contiguous, and its handle is not one
+// the caller or another input can still reach: not the seed (the caller's `gradient`) and not
+// another entry of grads (add hands one tensor to both inputs). Other handles to the same impl
+// can only be the engine's own (the node's incoming gradient, freed after the node) or the
+// node's closure (freed right after accumulation).
+static bool stealable(const std::vector<Tensor>& grads, size_t k, const Tensor& seed) {
+  const Tensor& g = grads[k];
+  if (g.storage().use_count() != 1 || !g.is_contiguous() || g.same(seed)) return false;
+  for (size_t j = 0; j < grads.size(); ++j)
+    if (j != k && grads[j].defined() && grads[j].same(g)) return false;
+  return true;
+}
+
+// CPPFORMERS_AUTOGRAD_PROFILE=1: each backward() prints, on stderr, the time spent in each
+// op's backward function and in gradient accumulation, by op name.
+static bool profile_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("CPPFORMERS_AUTOGRAD_PROFILE");
+    return v && *v && *v != '0';
+  }();
+  return on;
+}
+
+namespace {
+struct Profile {
+  using clock = std::chrono::steady_clock;
+  std::map<std::string, std::pair<double, int>> by_name;  // seconds, calls
+  void add(const std::string& name, clock::time_point t0) {
+    auto& e = by_name[name];
+    e.first += std::chrono::duration<double>(clock::now() - t0).count();
+    ++e.second;
+  }
+  void print() const {
+    std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_name.begin(), by_name.end());
+    std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second.first > b.second.first; });
+    double total = 0;
+    for (auto& r : rows) total += r.second.first;
+    std::fprintf(stderr, "autograd profile: %.1f ms in backward functions and accumulation\n", total * 1e3);
+    for (auto& r : rows)
+      std::fprintf(stderr, "  %-28s %8.1f ms %6d calls\n", r.first.c_str(), r.second.first * 1e3, r.second.second);
+  }
+};
+}  // namespace
 
 }  // namespace cppformers::autograd
 
@@ -86,6 +137,8 @@ void Tensor::backward(const Tensor& gradient) const {
       stack.pop_back();
     }
   }
+  const bool profiling = autograd::profile_enabled();
+  autograd::Profile prof;
   std::unordered_map<Node*, Tensor> pending;
   pending[grad_fn().get()] = seed;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
@@ -97,7 +150,9 @@ void Tensor::backward(const Tensor& gradient) const {
     if (!node->backward)
       throw ValueError("backward: the graph through '" + node->name +
                        "' was already freed by an earlier backward()");
+    auto t0 = autograd::Profile::clock::now();
     std::vector<Tensor> grads = node->backward(g);
+    if (profiling) prof.add(node->name, t0), t0 = autograd::Profile::clock::now();
     for (size_t k = 0; k < node->inputs.size() && k < grads.size(); ++k) {
       const Tensor& in = node->inputs[k];
       if (!in.defined() || !grads[k].defined()) continue;
@@ -107,11 +162,14 @@ void Tensor::backward(const Tensor& gradient) const {
       if (in.grad_fn()) {
         autograd::accumulate(pending[in.grad_fn().get()], grads[k]);
       } else {
-        autograd::accumulate_leaf(in, grads[k]);
+        autograd::accumulate_leaf(in, grads[k], autograd::stealable(grads, k, seed));
       }
     }
+    if (profiling) prof.add("(accumulate)", t0), t0 = autograd::Profile::clock::now();
     node->backward = nullptr;  // free saved tensors (retain_graph=False)
+    if (profiling) prof.add("(free saved)", t0);
   }
+  if (profiling) prof.print();
 }
 
 }  // namespace cppformers
