@@ -1,13 +1,14 @@
 #include "cppformers/ops/norm.hpp"
 
+#include <algorithm>
+
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/ops/cpu/vec.hpp"
+#include "cppformers/ops/cpu/vec_grad.hpp"
 #include "cppformers/ops/elementwise.hpp"
 #include "cppformers/ops/reduce.hpp"
 
 namespace cppformers::ops {
-
-static Tensor mean_last(const Tensor& t) { return mean(t, {-1}, true); }
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
   if (x.dim() == 0) throw ValueError("layer_norm: input must have at least 1 dim");
@@ -34,16 +35,46 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   if (autograd::needs_grad({&x, &weight, &bias}))
     autograd::record(y, "layer_norm", {x, weight, bias},
                      [xc, w, mean, rstd, has_w = weight.defined(), has_b = bias.defined()](const Tensor& g) {
-                       const int64_t n = xc.size(-1);
-                       Tensor xhat = mul(sub(xc, mean), rstd);
-                       Tensor dxhat = has_w ? mul(g, w) : g;
-                       Tensor m1 = mean_last(dxhat), m2 = mean_last(mul(dxhat, xhat));
-                       Tensor gx = mul(rstd, sub(sub(dxhat, m1), mul(xhat, m2)));
-                       std::vector<int64_t> lead;
-                       for (int64_t d = 0; d + 1 < xc.dim(); ++d) lead.push_back(d);
-                       Tensor gw = has_w ? (lead.empty() ? mul(g, xhat) : sum(mul(g, xhat), lead)) : Tensor();
-                       Tensor gb = has_b ? (lead.empty() ? g : sum(g, lead)) : Tensor();
-                       (void)n;
+                       const int64_t n = xc.size(-1), rows = n ? xc.numel() / n : 0;
+                       const Tensor gc = (g.dtype() == kF32 ? g : g.to(kF32)).contiguous();
+                       const float *px = xc.data<float>(), *pg = gc.data<float>();
+                       const float *pm = mean.data<float>(), *pr = rstd.data<float>();
+                       const float* pw = has_w ? w.data<float>() : nullptr;
+                       // dx, row by row (one fused pass for the two means, one for dx).
+                       Tensor gx = Tensor::empty(xc.shape(), kF32);
+                       float* pgx = gx.data<float>();
+#pragma omp parallel for if (rows * n >= 16384) schedule(static)
+                       for (int64_t r = 0; r < rows; ++r)
+                         cpu::layer_norm_backward_row(px + r * n, pg + r * n, pw, pm[r], pr[r], pgx + r * n, n);
+                       // dw = sum over rows of g * xhat, db = sum over rows of g: threads split the
+                       // columns and add the rows in order in double, so the sums do not depend on
+                       // the thread count.
+                       Tensor gw = has_w ? Tensor::empty({n}, kF32) : Tensor();
+                       Tensor gb = has_b ? Tensor::empty({n}, kF32) : Tensor();
+                       if (has_w || has_b) {
+                         float* pgw = has_w ? gw.data<float>() : nullptr;
+                         float* pgb = has_b ? gb.data<float>() : nullptr;
+                         constexpr int64_t kChunk = 64;
+                         const int64_t nchunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for if (rows * n >= 65536 && nchunks > 1) schedule(static)
+                         for (int64_t c = 0; c < nchunks; ++c) {
+                           const int64_t lo = c * kChunk, len = std::min(kChunk, n - lo);
+                           double aw[kChunk] = {0}, ab[kChunk] = {0};
+                           for (int64_t r = 0; r < rows; ++r) {
+                             const float* xr = px + r * n + lo;
+                             const float* gr = pg + r * n + lo;
+                             const float m = pm[r], rs = pr[r];
+                             for (int64_t i = 0; i < len; ++i) {
+                               aw[i] += double(gr[i] * ((xr[i] - m) * rs));
+                               ab[i] += double(gr[i]);
+                             }
+                           }
+                           for (int64_t i = 0; i < len; ++i) {
+                             if (pgw) pgw[lo + i] = float(aw[i]);
+                             if (pgb) pgb[lo + i] = float(ab[i]);
+                           }
+                         }
+                       }
                        return std::vector<Tensor>{gx, gw, gb};
                      });
   return y;

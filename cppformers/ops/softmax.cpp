@@ -2,6 +2,7 @@
 
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/ops/cpu/vec.hpp"
+#include "cppformers/ops/cpu/vec_grad.hpp"
 #include "cppformers/ops/elementwise.hpp"
 #include "cppformers/ops/reduce.hpp"
 
@@ -34,6 +35,18 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   Tensor y = along_rows(x, dim, cpu::softmax_row);
   if (autograd::needs_grad({&x}))
     autograd::record(y, "softmax", {x}, [y = y.detach(), dim](const Tensor& g) {
+      const int64_t d = normalize_dim(dim, y.dim(), "softmax");
+      if (y.dim() > 0 && d == y.dim() - 1 && y.is_contiguous()) {
+        // Along contiguous rows: dx = y * (g - sum(g * y)), one fused pass per row.
+        const Tensor gc = (g.dtype() == kF32 ? g : g.to(kF32)).contiguous();
+        Tensor dx = Tensor::empty(y.shape(), kF32);
+        const int64_t n = y.size(-1), rows = n ? y.numel() / n : 0;
+        const float *py = y.data<float>(), *pg = gc.data<float>();
+        float* pd = dx.data<float>();
+#pragma omp parallel for if (rows * n >= 16384) schedule(static)
+        for (int64_t r = 0; r < rows; ++r) cpu::softmax_backward_row(py + r * n, pg + r * n, pd + r * n, n);
+        return std::vector<Tensor>{dx};
+      }
       Tensor gy = mul(g, y);
       return std::vector<Tensor>{sub(gy, mul(y, sum(gy, {dim}, true)))};
     });

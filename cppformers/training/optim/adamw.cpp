@@ -1,10 +1,12 @@
 #include "cppformers/training/optim/adamw.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/io/json.hpp"
+#include "cppformers/ops/cpu/vec_grad.hpp"
 
 namespace cppformers::training {
 
@@ -82,6 +84,20 @@ void AdamW::step() {
       const float bc2_sqrt = float(std::sqrt(bias_correction2));
       const float eps = float(opts_.eps);
       const float sign = opts_.maximize ? -1.0f : 1.0f;
+      if (!vmax) {
+        // The same arithmetic as the loop below, vectorised (cpu::adamw_update), in chunks over
+        // the threads; a zero weight decay multiplies by exactly 1.
+        const cpu::AdamWStep st{wd != 0 ? decay : 1.0f, b1, one_minus_b1, b2, one_minus_b2,
+                                neg_step_size, bc2_sqrt, eps, sign};
+        const int64_t chunk = 16384, nchunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for if (n > 65536) schedule(static)
+        for (int64_t c = 0; c < nchunks; ++c) {
+          const int64_t o = c * chunk;
+          cpu::adamw_update(w + o, g + o, m + o, v + o, std::min(chunk, n - o), st);
+        }
+        if (!direct) p.copy_(work);
+        continue;
+      }
 #pragma omp parallel for if (n > 65536) schedule(static)
       for (int64_t k = 0; k < n; ++k) {
         const float gk = sign * g[k];
