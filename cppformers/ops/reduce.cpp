@@ -48,22 +48,32 @@ Tensor sum_dim(const Tensor& x, int64_t dim, bool keepdim, DType dt) {
   Tensor out = Tensor::empty(reduced_shape(x.shape(), dim, keepdim), dt);
   const T* px = r.x.data<T>();
   T* po = out.data<T>();
-#pragma omp parallel for if (r.outer * r.n * r.inner >= 65536) schedule(static)
-  for (int64_t o = 0; o < r.outer; ++o) {
-    if (r.inner == 1) {
+  const bool parallel = r.outer * r.n * r.inner >= 65536;
+  if (r.inner == 1) {
+#pragma omp parallel for if (parallel) schedule(static)
+    for (int64_t o = 0; o < r.outer; ++o) {
       Acc acc = 0;
       const T* row = px + o * r.n;
       for (int64_t k = 0; k < r.n; ++k) acc += row[k];
       po[o] = T(acc);
-    } else {
-      std::vector<Acc> acc(r.inner, 0);
-      for (int64_t k = 0; k < r.n; ++k) {
-        const T* row = px + (o * r.n + k) * r.inner;
-        for (int64_t i = 0; i < r.inner; ++i) acc[i] += row[i];
-      }
-      for (int64_t i = 0; i < r.inner; ++i) po[o * r.inner + i] = T(acc[i]);
     }
+    return out;
   }
+  // Columns in blocks, so that the threads share the work even when outer is 1 (a bias
+  // gradient); each element is still summed over k in order.
+  constexpr int64_t kBlock = 256;
+  const int64_t nblocks = (r.inner + kBlock - 1) / kBlock;
+#pragma omp parallel for collapse(2) if (parallel) schedule(static)
+  for (int64_t o = 0; o < r.outer; ++o)
+    for (int64_t b = 0; b < nblocks; ++b) {
+      const int64_t lo = b * kBlock, len = std::min(kBlock, r.inner - lo);
+      Acc acc[kBlock] = {};
+      for (int64_t k = 0; k < r.n; ++k) {
+        const T* row = px + (o * r.n + k) * r.inner + lo;
+        for (int64_t i = 0; i < len; ++i) acc[i] += row[i];
+      }
+      for (int64_t i = 0; i < len; ++i) po[o * r.inner + lo + i] = T(acc[i]);
+    }
   return out;
 }
 
