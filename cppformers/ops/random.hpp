@@ -26,7 +26,9 @@ Tensor randn(const Shape& shape, Generator* gen = nullptr);                 // N
 Tensor rand(const Shape& shape, Generator* gen = nullptr);                  // U[0, 1)
 Tensor normal(const Shape& shape, double mean, double stddev, Generator* gen = nullptr);
 // Zeroes each element with probability p and scales the rest by 1/(1-p) when training;
-// the identity otherwise (and when p == 0).
+// the identity otherwise (and when p == 0). The mask comes from a counter-based generator
+// (splitmix64 over the element index) keyed by one draw from `gen`, so each call advances
+// `gen` by one draw.
 Tensor dropout(const Tensor& x, double p, bool training, Generator* gen = nullptr);
 
 }  // namespace cppformers::ops

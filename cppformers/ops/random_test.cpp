@@ -61,6 +61,33 @@ TEST(Dropout, TrainingStatisticsAndEvalIdentity) {
   EXPECT_EQ(vals(ops::dropout(x, 0.3, true, &ga)), vals(ops::dropout(x, 0.3, true, &gb)));
 }
 
+TEST(Dropout, MaskBitsAreUnbiasedAndIndependent) {
+  // the keep rate of even and odd elements (the two halves of one 64-bit draw), the rate of
+  // both of a neighbouring pair kept, and a different mask for the next call
+  const int64_t n = 400000;
+  const double p = 0.3;
+  Tensor x = Tensor::ones({n});
+  ops::Generator g(11);
+  auto a = vals(ops::dropout(x, p, true, &g));
+  auto b = vals(ops::dropout(x, p, true, &g));
+  int64_t kept[2] = {0, 0}, both = 0, both_next = 0, same_ab = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    kept[i & 1] += a[i] != 0;
+    if (i + 1 < n && (i & 1) == 0) both += a[i] != 0 && a[i + 1] != 0;
+    if (i + 1 < n && (i & 1) == 1) both_next += a[i] != 0 && a[i + 1] != 0;
+    same_ab += (a[i] != 0) == (b[i] != 0);
+  }
+  for (int k = 0; k < 2; ++k) EXPECT_NEAR(double(kept[k]) / (n / 2), 1 - p, 0.005) << k;
+  EXPECT_NEAR(double(both) / (n / 2), (1 - p) * (1 - p), 0.005);
+  EXPECT_NEAR(double(both_next) / (n / 2), (1 - p) * (1 - p), 0.005);
+  EXPECT_NEAR(double(same_ab) / n, (1 - p) * (1 - p) + p * p, 0.005);  // independent masks
+  // one draw per call, whatever the size
+  ops::Generator g1(4), g2(4);
+  ops::dropout(x, p, true, &g1);
+  g2.engine()();
+  EXPECT_EQ(g1.engine()(), g2.engine()());
+}
+
 TEST(DropoutGrad, GradientIsTheMaskScaling) {
   const double p = 0.4;
   Tensor x = rnd({6, 7}, 1, 0.5, 1.5);
