@@ -4,7 +4,7 @@
 // or f16 and read exactly once for all rows. At these shapes the time is the weight bytes over
 // the memory bandwidth, so the kernel's job is to stream W at full rate, widening bf16/f16 to
 // f32 in registers (f32 accumulation) instead of converting the whole matrix first.
-// (Threads: OpenMP, over output columns.)
+// (Threads: OpenMP; over output rows of W for [N, K], over slices of K for [K, N].)
 #include <cstdint>
 
 #include "cppformers/ops/cpu/gemm.hpp"
