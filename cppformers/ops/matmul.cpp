@@ -4,6 +4,7 @@
 #include "cppformers/ops/autocast.hpp"
 #include "cppformers/ops/elementwise.hpp"
 #include "cppformers/ops/reduce.hpp"
+#include "cppformers/ops/cpu/convert.hpp"
 #include "cppformers/ops/cpu/gemv.hpp"
 
 #include <iterator>
@@ -16,8 +17,16 @@ namespace cppformers::ops {
 namespace {
 
 Tensor f32(const Tensor& t) { return t.dtype() == kF32 ? t : t.detach().to(kF32); }
-// Rounded to bf16 (nearest even), for the operands of a bf16 product.
-Tensor bf16(const Tensor& t) { return t.dtype() == kBF16 ? t.detach() : t.detach().to(kBF16); }
+// Rounded to bf16 (nearest even), for the operands of a bf16 product; f32 through the SIMD
+// conversion (a non-contiguous f32 view is made contiguous first).
+Tensor bf16(const Tensor& t) {
+  if (t.dtype() == kBF16) return t.detach();
+  if (t.dtype() != kF32) return t.detach().to(kBF16);
+  const Tensor src = t.detach().contiguous();
+  Tensor out = Tensor::empty(src.shape(), kBF16);
+  cpu::f32_to_bf16(src.data<float>(), static_cast<uint16_t*>(out.raw_data()), src.numel());
+  return out;
+}
 
 // t ([batch..., R, C], f32 or bf16) as a strided batch of matrices, read in place unless
 // neither inner stride is 1 (then copied contiguous first).
