@@ -18,6 +18,7 @@
 #include "cppformers/core/logging.hpp"
 #include "cppformers/io/json.hpp"
 #include "cppformers/io/safetensors.hpp"
+#include "cppformers/ops/autocast.hpp"
 #include "cppformers/ops/random.hpp"
 #include "cppformers/ops/shape.hpp"
 #include "cppformers/training/distributed.hpp"
@@ -249,7 +250,9 @@ Trainer::Trainer(std::shared_ptr<PreTrainedModel> model, TrainingArguments args,
   args_.finalize();
   if (!collator_) collator_ = default_collator(model_->config().pad_token_id.value_or(0));
   progress_bar_ = !args_.disable_tqdm && isatty(fileno(stderr)) && training::distributed::is_main_process();
-  if (args_.bf16) log_warning("Trainer: bf16 autocast is not implemented yet; training in float32");
+  if (args_.bf16 && !ops::native_bf16_gemm())
+    log_warning("Trainer: bf16=true, but this CPU has no native bf16 dot product (AVX512-BF16); "
+                "the matrix products stay float32");
   ops::manual_seed(uint64_t(args_.seed));
 }
 
@@ -565,7 +568,11 @@ TrainOutput Trainer::train_impl(const std::string& resume_from_checkpoint) {
       }
       const size_t begin = size_t(step * bs), end = size_t(std::min<int64_t>(n, (step + 1) * bs));
       const ModelInputs batch = collate(train_dataset_, order, begin, end);
-      ModelOutput out = model_->forward(batch);
+      ModelOutput out;
+      {
+        ops::AutocastGuard autocast(args_.bf16);  // the products in bf16; backward follows the forward
+        out = model_->forward(batch);
+      }
       if (!out.loss.defined())
         throw ValueError("Trainer.train: the model returned no loss; the training data needs labels");
       const double loss_value = out.loss.item();
@@ -649,6 +656,7 @@ Trainer::EvalLoop Trainer::evaluation_loop(const Dataset& ds) {
   for (size_t b = 0; b < ds.size(); b += bs) {
     const size_t e = std::min(ds.size(), b + bs);
     const ModelInputs batch = collate(ds, order, b, e);
+    ops::AutocastGuard autocast(args_.bf16);  // as Python's Trainer evaluates under its autocast
     ModelOutput out = model_->forward(batch);
     if (out.loss.defined()) {
       r.loss += out.loss.item() * double(e - b);

@@ -8,6 +8,7 @@
 #include "cppformers/auto/auto_model.hpp"
 #include "cppformers/io/json.hpp"
 #include "cppformers/io/safetensors.hpp"
+#include "cppformers/ops/autocast.hpp"
 #include "cppformers/ops/random.hpp"
 #include "cppformers/testing/fixtures.hpp"
 
@@ -189,6 +190,44 @@ TEST(Trainer, ResumeMidEpochIsBitIdentical) {
   EXPECT_EQ(Trainer::sorted_checkpoints(part_dir.string()).back(), (part_dir / "checkpoint-8").string());
   fs::remove_all(full_dir);
   fs::remove_all(part_dir);
+}
+
+// bf16=true: the matrix products of forward and backward run in bf16 (f32 accumulation, f32
+// master weights). Training still converges, the weights end near the f32 run's but not equal
+// to them (the products were rounded), and two bf16 runs are bit-identical.
+TEST(Trainer, Bf16AutocastTrainsNearTheF32Run) {
+  const Dataset train = tiny_dataset(16);
+  auto run = [&](bool bf16, const std::string& name, std::vector<double>* losses) {
+    const fs::path out = tmp(name);
+    TrainingArguments a = quiet_args(out);
+    a.num_train_epochs = 3;
+    a.logging_steps = 1;
+    a.bf16 = bf16;
+    auto model = load();
+    Trainer t(model, a, train);
+    t.train();
+    for (const auto& h : t.state().log_history)
+      if (h.contains("loss")) losses->push_back(h["loss"].get<double>());
+    fs::remove_all(out);
+    return model->state_dict();
+  };
+  std::vector<double> l32, l16, l16b;
+  const auto w32 = run(false, "f32", &l32), w16 = run(true, "bf16", &l16), w16b = run(true, "bf16b", &l16b);
+  ASSERT_EQ(l16.size(), l32.size());
+  EXPECT_LT(l16.back(), l16.front());
+  EXPECT_EQ(l16, l16b);
+  double max_diff = 0, scale = 0;
+  for (auto& [n, t] : w32) {
+    const auto a = t.to_vector<float>(), b = w16.at(n).to_vector<float>(), c = w16b.at(n).to_vector<float>();
+    EXPECT_TRUE(b == c) << n;
+    for (size_t i = 0; i < a.size(); ++i) {
+      max_diff = std::max(max_diff, double(std::abs(a[i] - b[i])));
+      scale = std::max(scale, double(std::abs(a[i])));
+    }
+  }
+  EXPECT_LT(max_diff, 0.05 * scale);
+  if (ops::native_bf16_gemm()) EXPECT_GT(max_diff, 0.0) << "bf16=true changed nothing";
+  else EXPECT_EQ(max_diff, 0.0) << "without native bf16 the products must stay f32";
 }
 
 TEST(Trainer, EarlyStoppingAndGradientAccumulation) {
