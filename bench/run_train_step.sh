@@ -3,12 +3,13 @@
 # and batch, and prints one table of per-phase times and ratios (bench/report_train_step.py).
 #
 #   bench/run_train_step.sh [--build DIR] [--dir DIR] [--iters N] [--warmup N] [--threads N]
-#                           [--no-build] [--no-torch-variants] [--quiet-wait S]
+#                           [--no-build] [--no-torch-variants] [--quiet-wait S] [--bf16]
 #
 #   --build DIR    CMake build folder (default build-bench; configured if missing)
 #   --dir DIR      where the model, inputs and results go (default: a new temp dir)
 #   --no-build     use the bench_train_step already in the build folder
 #   --no-torch-variants  only PyTorch's default AdamW (not also foreach=True)
+#   --bf16         also run both sides with bf16 autocast (cppformers_bf16, torch_bf16)
 #   --quiet-wait S before each timed program, wait up to S seconds (default 600) for the machine
 #                  to be idle (< 15% CPU busy over 2 s); 0 disables the wait. The busy level and
 #                  load each program started at are printed.
@@ -28,6 +29,7 @@ THREADS=2
 QUIET_WAIT=600
 BUILD_IT=1
 VARIANTS=1
+BF16=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --build) BUILD=$(realpath -m "$2"); shift 2 ;;
@@ -38,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --quiet-wait) QUIET_WAIT=$2; shift 2 ;;
     --no-build) BUILD_IT=0; shift ;;
     --no-torch-variants) VARIANTS=0; shift ;;
+    --bf16) BF16=1; shift ;;
     *) echo "run_train_step.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -74,6 +77,11 @@ fi
 wait_quiet cppformers
 OMP_NUM_THREADS=$THREADS "$BUILD/bench/bench_train_step" --dir "$DIR" --iters "$ITERS" --warmup "$WARMUP" \
   --threads "$THREADS"
+if [[ $BF16 == 1 ]]; then
+  wait_quiet "cppformers bf16"
+  OMP_NUM_THREADS=$THREADS "$BUILD/bench/bench_train_step" --dir "$DIR" --iters "$ITERS" --warmup "$WARMUP" \
+    --threads "$THREADS" --no-peak --bf16
+fi
 
 torch_run() {  # tag, extra args...
   local tag=$1; shift
@@ -83,6 +91,7 @@ torch_run() {  # tag, extra args...
 }
 torch_run torch
 [[ $VARIANTS == 0 ]] || torch_run torch_foreach --foreach
+[[ $BF16 == 0 ]] || torch_run torch_bf16 --bf16
 
 echo "== load after: $(uptime)"
 echo

@@ -2,7 +2,10 @@
 // forward (with the cross-entropy loss), backward, AdamW — timed per phase.
 //
 //   bench_train_step [--dir DIR] [--iters N] [--warmup W] [--threads T] [--batch B] [--seq S]
-//                    [--seed N] [--no-peak]
+//                    [--seed N] [--no-peak] [--bf16]
+//
+// --bf16: forward (and so backward) under ops::AutocastGuard, as Trainer runs with bf16=true;
+// the results go to DIR/cppformers_bf16_train_results.json.
 //
 // Builds BertForSequenceClassification (hidden 768, 12 layers, 12 heads, intermediate 3072,
 // vocab 30522, 2 labels; dropout 0 so that the peer computes the very same loss), initialises
@@ -33,6 +36,7 @@
 #include "cppformers/core/threads.hpp"
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/models/bert/modeling.hpp"
+#include "cppformers/ops/autocast.hpp"
 #include "cppformers/ops/random.hpp"
 #include "cppformers/training/optim/adamw.hpp"
 #include "cppformers/training/trainer.hpp"
@@ -48,6 +52,7 @@ struct Args {
   int iters = 5, warmup = 1, threads = 2, batch = 8, seq = 128;
   uint64_t seed = 0;
   bool peak = true;
+  bool bf16 = false;  // bf16 autocast of the products (Trainer's bf16=true)
 };
 
 Args parse(int argc, char** argv) {
@@ -69,10 +74,11 @@ Args parse(int argc, char** argv) {
     else if (k == "--seq") a.seq = std::stoi(val());
     else if (k == "--seed") a.seed = std::stoull(val());
     else if (k == "--no-peak") a.peak = false;
+    else if (k == "--bf16") a.bf16 = true;
     else {
       std::fprintf(stderr,
                    "usage: bench_train_step [--dir DIR] [--iters N] [--warmup W] [--threads T] [--batch B] "
-                   "[--seq S] [--seed N] [--no-peak]\n");
+                   "[--seq S] [--seed N] [--no-peak] [--bf16]\n");
       std::exit(2);
     }
   }
@@ -181,7 +187,11 @@ int main(int argc, char** argv) {
   double first_loss = 0, last_loss = 0;
   for (int it = 0; it < args.warmup + args.iters; ++it) {
     const double t0 = now_s();
-    cf::ModelOutput out = model->forward(in);
+    cf::ModelOutput out;
+    {
+      cf::ops::AutocastGuard autocast(args.bf16);  // as Trainer does with bf16=true; backward follows
+      out = model->forward(in);
+    }
     const double t1 = now_s();
     out.loss.backward();
     const double t2 = now_s();
@@ -209,14 +219,17 @@ int main(int argc, char** argv) {
   std::printf("\nloss: first step %.6f, last step %.6f\n", first_loss, last_loss);
 
   const nlohmann::json results = {
-      {"backend", "cppformers"},
-      {"detail", "oneDNN GEMM, " + std::to_string(args.threads) + " OpenMP threads"},
+      {"backend", args.bf16 ? "cppformers_bf16" : "cppformers"},
+      {"detail", std::string(args.bf16 ? (cf::ops::native_bf16_gemm() ? "bf16 autocast (AVX512-BF16 products, f32 accumulation), "
+                                                                        : "bf16 requested but no native bf16: f32 products, ")
+                                       : "f32, ") +
+                     "oneDNN GEMM, " + std::to_string(args.threads) + " OpenMP threads"},
       {"batch", B}, {"seq", S}, {"params", n_params}, {"step_flops", flops},
       {"steps", args.warmup + args.iters}, {"warmup", args.warmup},
       {"first_loss", first_loss}, {"last_loss", last_loss},
       {"forward_ms", fwd}, {"backward_ms", bwd}, {"optimizer_ms", optim}, {"step_ms", total}};
-  std::ofstream(args.dir + "/cppformers_train_results.json") << results.dump(2) << "\n";
-  std::printf("wrote %s/{config.json,model.safetensors,train_inputs.safetensors,cppformers_train_results.json}\n",
-              args.dir.c_str());
+  const std::string name = args.bf16 ? "cppformers_bf16_train_results.json" : "cppformers_train_results.json";
+  std::ofstream(args.dir + "/" + name) << results.dump(2) << "\n";
+  std::printf("wrote %s/{config.json,model.safetensors,train_inputs.safetensors,%s}\n", args.dir.c_str(), name.c_str());
   return 0;
 }

@@ -50,6 +50,7 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--foreach", action="store_true", help="AdamW(foreach=True): torch's multi-tensor path")
+    ap.add_argument("--bf16", action="store_true", help="forward under torch.autocast('cpu', bfloat16), as Trainer's bf16=True")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -74,7 +75,7 @@ def main():
 
     libs, core = blas_info()
     detail = (f"torch {torch.__version__}, {torch.get_num_threads()} threads, BLAS core: {core}, "
-              f"AdamW {'foreach' if a.foreach else 'default'}")
+              f"AdamW {'foreach' if a.foreach else 'default'}{', bf16 autocast' if a.bf16 else ''}")
     print(f"[{a.tag}] {detail}")
     print(f"[{a.tag}] libraries: {', '.join(libs)}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
 
@@ -82,7 +83,8 @@ def main():
     first = last = None
     for it in range(a.warmup + a.iters):
         t0 = time.perf_counter()
-        loss = model(ids, mask, labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            loss = model(ids, mask, labels)
         t1 = time.perf_counter()
         loss.backward()
         t2 = time.perf_counter()
