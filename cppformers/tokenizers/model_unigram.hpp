@@ -16,8 +16,27 @@ class Unigram : public Model {
   std::optional<std::string> id_to_token(uint32_t id) const override;
   size_t vocab_size() const override { return pieces_.size(); }
 
+  // A piece of the best segmentation: bytes [start, end) of the word, and its id (nullopt: a
+  // run of unknown characters fused into one piece, looked up as a whole).
+  struct Piece {
+    size_t start, end;
+    std::optional<uint32_t> id;
+  };
+
  private:
-  std::vector<std::string> encode(const std::string& s) const;
+  std::vector<Piece> encode(const std::string& s) const;
+  void build_trie();
+  // The pieces as a byte trie (the Viterbi lattice takes every piece that starts at a position in
+  // one walk, instead of a hash lookup per candidate length). Node n's children are the edges
+  // [child_begin, child_end), sorted by byte; value: the piece's id (ids_), or -1.
+  struct TrieNode {
+    int64_t value = -1;
+    uint32_t child_begin = 0, child_end = 0;
+  };
+  std::vector<TrieNode> trie_;
+  std::vector<uint8_t> edge_byte_;
+  std::vector<uint32_t> edge_child_;
+  uint32_t root_child_[256];  // the root's children by byte (0: none)
 
   std::vector<std::pair<std::string, double>> pieces_;
   Vocab ids_;
@@ -25,7 +44,6 @@ class Unigram : public Model {
   bool byte_fallback_ = false;
   double min_score_ = 0;
   size_t max_piece_len_ = 0;
-  std::vector<bool> first_byte_;  // some piece starts with this byte
 };
 
 }  // namespace cppformers::tokenizers

@@ -196,6 +196,32 @@ TEST(TokenizerBatch, NamesTheFirstFailingInput) {
   }
 }
 
+// Unigram's Viterbi walks a trie of the pieces: the best path, a repeated piece taking its last
+// id and score (as the vocabulary map), unknown characters fused into one unk piece, and byte
+// fallback for that piece.
+TEST(UnigramModel, BestPathRepeatedPiecesUnknownRunsAndByteFallback) {
+  auto make = [](bool byte_fallback) {
+    json j = json::parse(R"({"model": {"type": "Unigram", "unk_id": 0, "vocab": [
+        ["<unk>", 0.0], ["a", -1.0], ["b", -2.0], ["ab", -1.2], ["abc", -10.0], ["c", -3.0], ["b", -0.5],
+        ["<0x78>", -20.0], ["<0x79>", -20.0], ["\u00e9", -1.0], ["\u00e9t\u00e9", -1.5]]}})");
+    j["model"]["byte_fallback"] = byte_fallback;
+    return Tokenizer::from_json(j);
+  };
+  Tokenizer t = make(false);
+  Encoding e = t.encode("abxyc", false);
+  EXPECT_EQ(e.ids, (std::vector<uint32_t>{3, 0, 5}));
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"ab", "xy", "c"}));
+  EXPECT_EQ(e.offsets, (std::vector<Offsets>{{0, 2}, {2, 4}, {4, 5}}));
+  EXPECT_EQ(t.encode("b", false).ids, (std::vector<uint32_t>{6}));
+  EXPECT_EQ(t.encode("bab", false).ids, (std::vector<uint32_t>{6, 3}));
+  EXPECT_EQ(t.encode("x\xC3\xA9t\xC3\xA9z", false).ids, (std::vector<uint32_t>{0, 10, 0}));
+  EXPECT_EQ(t.encode("\xC3\xA9tz\xC3\xA9", false).ids, (std::vector<uint32_t>{9, 0, 9}));
+  Tokenizer f = make(true);
+  Encoding g = f.encode("abxyc", false);
+  EXPECT_EQ(g.ids, (std::vector<uint32_t>{3, 7, 8, 5}));
+  EXPECT_EQ(g.offsets, (std::vector<Offsets>{{0, 2}, {2, 4}, {2, 4}, {4, 5}}));
+}
+
 TEST(NormalizedStringTest, AlignmentsFollowTransforms) {
   NormalizedString s("e\xCC\x81t\xC3\xA9");  // e + combining acute, t, é
   s.nfc();
