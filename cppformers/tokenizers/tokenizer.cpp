@@ -584,7 +584,9 @@ Encoding Tokenizer::encode_with(const EncodeInput& input, bool add_special_token
 }
 
 Encoding Tokenizer::encode(const std::string& text, bool add_special_tokens) const {
-  return encode(EncodeInput{text, std::nullopt}, add_special_tokens);
+  // As encode(EncodeInput{text}), without copying the text into one.
+  return post_process(encode_single(text, 0), std::nullopt, add_special_tokens, truncation_ ? &*truncation_ : nullptr,
+                      padding_ ? &*padding_ : nullptr);
 }
 
 Encoding Tokenizer::encode(const std::string& text, const std::string& pair, bool add_special_tokens) const {
@@ -634,12 +636,7 @@ std::vector<Encoding> Tokenizer::encode_batch(const std::vector<EncodeInput>& in
 
 std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& texts, bool add_special_tokens) const {
   std::vector<Encoding> out(texts.size());
-  // As encode(texts[i]) (without copying the texts into EncodeInputs).
-  const TruncationParams* truncation = truncation_ ? &*truncation_ : nullptr;
-  const PaddingParams* padding = padding_ ? &*padding_ : nullptr;
-  encode_all(texts.size(), out, [&](size_t i) {
-    return post_process(encode_single(texts[i], 0), std::nullopt, add_special_tokens, truncation, padding);
-  });
+  encode_all(texts.size(), out, [&](size_t i) { return encode(texts[i], add_special_tokens); });
   if (padding_) pad_encodings(out, *padding_);
   return out;
 }
