@@ -70,6 +70,20 @@ TEST(Autocast, MatmulMultipliesRoundedOperands) {
     c16 = ops::matmul(a, b);
   }
   EXPECT_EQ(c16.dtype(), kF32);
+  // a view that is not one dense block (narrowed rows) and a permuted 3-d operand
+  Tensor wide = rnd({P, M, K + 8}, 3, -1, 1, false);
+  Tensor an = wide.narrow(2, 4, K);
+  Tensor ap = rnd({M, P, K}, 4, -1, 1, false).permute({1, 0, 2});
+  Tensor cn, cp;
+  {
+    ops::AutocastGuard on;
+    cn = ops::matmul(an, b);
+    cp = ops::matmul(ap, b);
+  }
+  const bool native = ops::native_bf16_gemm();
+  auto vals = [&](const Tensor& t) { return native ? rounded(t) : dvals(t); };
+  EXPECT_LT(max_diff(cn, reference(vals(an), vals(b), P, M, K, N)), 1e-5);
+  EXPECT_LT(max_diff(cp, reference(vals(ap), vals(b), P, M, K, N)), 1e-5);
   EXPECT_LT(max_diff(c32, exact), 1e-5);
   if (ops::native_bf16_gemm()) {
     EXPECT_LT(max_diff(c16, low), 1e-5);

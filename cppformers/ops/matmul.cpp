@@ -7,6 +7,7 @@
 #include "cppformers/ops/cpu/convert.hpp"
 #include "cppformers/ops/cpu/gemv.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -17,15 +18,36 @@ namespace cppformers::ops {
 namespace {
 
 Tensor f32(const Tensor& t) { return t.dtype() == kF32 ? t : t.detach().to(kF32); }
+// Whether t's elements fill one dense block in some order of its dims (contiguous, or a
+// transpose / permutation of a contiguous tensor): then they are the numel() values from
+// raw_data() on, and the strides say where each one sits.
+bool dense_permuted(const Tensor& t) {
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims that are not 1
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.size(d) != 1) dims.emplace_back(t.strides()[size_t(d)], t.size(d));
+  std::sort(dims.begin(), dims.end());
+  int64_t expect = 1;
+  for (auto [stride, size] : dims) {
+    if (stride != expect) return false;
+    expect *= size;
+  }
+  return true;
+}
+
 // Rounded to bf16 (nearest even), for the operands of a bf16 product; f32 through the SIMD
-// conversion (a non-contiguous f32 view is made contiguous first).
+// conversion. A dense f32 view keeps its layout (a transposed operand is converted as it lies,
+// not copied into row-major order first); other views are made contiguous first.
 Tensor bf16(const Tensor& t) {
   if (t.dtype() == kBF16) return t.detach();
   if (t.dtype() != kF32) return t.detach().to(kBF16);
-  const Tensor src = t.detach().contiguous();
-  Tensor out = Tensor::empty(src.shape(), kBF16);
-  cpu::f32_to_bf16(src.data<float>(), static_cast<uint16_t*>(out.raw_data()), src.numel());
-  return out;
+  const Tensor src = dense_permuted(t) ? t.detach() : t.detach().contiguous();
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = Storage::allocate(size_t(src.numel()) * 2);
+  impl->shape = src.shape();
+  impl->strides = src.strides();
+  impl->dtype = kBF16;
+  cpu::f32_to_bf16(static_cast<const float*>(src.raw_data()), static_cast<uint16_t*>(impl->storage->data()), src.numel());
+  return Tensor(impl);
 }
 
 // t ([batch..., R, C], f32 or bf16) as a strided batch of matrices, read in place unless
