@@ -310,7 +310,7 @@ BatchEncoding AutoTokenizer::operator()(const std::vector<EncodeInput>& inputs, 
     // On all cores, texts in chunks (as Tokenizer::encode_batch); the first input that fails is named.
     std::vector<Encoding> raw(inputs.size());
     long count = static_cast<long>(inputs.size());
-    long chunk = std::clamp<long>(count / (16 * std::max(1, omp_get_max_threads())), 1, 32);
+    long chunk = std::clamp<long>(count / (64 * std::max(1, omp_get_max_threads())), 1, 8);
     std::mutex mu;
     size_t first_bad = inputs.size();
     std::string first_error;
