@@ -4,6 +4,7 @@
 #include <map>
 
 #include "cppformers/autograd/node.hpp"
+#include "cppformers/nn/f32_param.hpp"
 #include "cppformers/ops/ops.hpp"
 
 namespace cppformers::nn {
@@ -22,10 +23,10 @@ Tensor adapted_linear(const Tensor& x, const Tensor& weight, const Tensor& bias,
 }
 
 Tensor Linear::forward(const Tensor& x) const {
-  return adapter ? adapted_linear(x, weight, bias, {}, adapter.get()) : ops::linear(x, weight, bias);
+  return adapter ? adapted_linear(x, weight, f32_param(bias), {}, adapter.get()) : ops::linear(x, weight, f32_param(bias));
 }
 Tensor Linear::forward(const Tensor& x, const ops::LinearEpilogue& ep) const {
-  return adapted_linear(x, weight, bias, ep, adapter.get());
+  return adapted_linear(x, weight, f32_param(bias), ep, adapter.get());
 }
 
 bool FusedLinears::fusable(const Tensor& x) const {
@@ -84,7 +85,9 @@ LayerNorm::LayerNorm(int64_t dim, double eps, bool affine) : eps(eps) {
     register_parameter("bias", bias, Tensor::zeros({dim}));
   }
 }
-Tensor LayerNorm::forward(const Tensor& x) const { return ops::layer_norm(x, weight, bias, eps); }
+Tensor LayerNorm::forward(const Tensor& x) const {
+  return ops::layer_norm(x, f32_param(weight), f32_param(bias), eps);
+}
 
 Tensor Dropout::forward(const Tensor& x) const { return ops::dropout(x, p, is_training()); }
 

@@ -4,6 +4,7 @@
 
 #include "cppformers/models/causal_lm.hpp"
 #include "cppformers/nn/decoder_attention.hpp"
+#include "cppformers/nn/f32_param.hpp"
 #include "cppformers/ops/ops.hpp"
 
 namespace cppformers {
@@ -16,7 +17,7 @@ Conv1D::Conv1D(int64_t nf, int64_t nx) {
 }
 
 Tensor Conv1D::forward(const Tensor& x, const ops::LinearEpilogue& ep) const {
-  return nn::adapted_linear(x, weight.transpose(0, 1), bias, ep, adapter.get());  // [in, out] read in place as [out, in]^T
+  return nn::adapted_linear(x, weight.transpose(0, 1), nn::f32_param(bias), ep, adapter.get());  // [in, out] read in place as [out, in]^T
 }
 
 GPT2Block::GPT2Block(const GPT2Config& c, int64_t layer_idx)
