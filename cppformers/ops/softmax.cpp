@@ -64,7 +64,8 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
 
 Tensor scaled_masked_softmax(const Tensor& x, double scale, const Tensor& bias) {
   if (x.dim() == 0) throw ValueError("scaled_masked_softmax: input must have at least 1 dim");
-  if (autograd::needs_grad({&x, &bias}) || x.dtype() != kF32) {
+  const bool grad = autograd::needs_grad({&x, &bias});
+  if (x.dtype() != kF32 || (grad && bias.defined() && bias.requires_grad())) {
     Tensor s = x * scale;
     return softmax(bias.defined() ? add(s, bias) : s, -1);
   }
@@ -96,6 +97,17 @@ Tensor scaled_masked_softmax(const Tensor& x, double scale, const Tensor& bias) 
     }
     cpu::scaled_softmax_row(px + r * n, brow, float(scale), py + r * n, n);
   }
+  if (grad)  // through x only (a bias that needs its gradient took the composed path above)
+    autograd::record(y, "scaled_masked_softmax", {x}, [y = y.detach(), scale = float(scale)](const Tensor& g) {
+      const Tensor gc = (g.dtype() == kF32 ? g : g.to(kF32)).contiguous();
+      Tensor dx = Tensor::empty(y.shape(), kF32);
+      const int64_t n = y.size(-1), rows = n ? y.numel() / n : 0;
+      const float *py = y.data<float>(), *pg = gc.data<float>();
+      float* pd = dx.data<float>();
+#pragma omp parallel for if (rows * n >= 16384) schedule(static)
+      for (int64_t r = 0; r < rows; ++r) cpu::softmax_backward_row(py + r * n, pg + r * n, pd + r * n, n, scale);
+      return std::vector<Tensor>{dx};
+    });
   return y;
 }
 

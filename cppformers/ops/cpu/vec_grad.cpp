@@ -78,7 +78,7 @@ void GeluBackwardImpl(const float* x, const float* g, float* dx, int64_t n, bool
   });
 }
 
-void SoftmaxBackwardRowImpl(const float* y, const float* g, float* dx, int64_t n) {
+void SoftmaxBackwardRowImpl(const float* y, const float* g, float* dx, int64_t n, float scale) {
   const hn::ScalableTag<float> d;
   using V = hn::VFromD<decltype(d)>;
   V acc = hn::Zero(d);
@@ -88,7 +88,9 @@ void SoftmaxBackwardRowImpl(const float* y, const float* g, float* dx, int64_t n
   const V dot = hn::Set(d, hn::GetLane(hn::SumOfLanes(d, acc)));
   ForEachVector(d, n, [&](int64_t i, int64_t cnt) {
     const V yv = LoadPart(d, y + i, cnt);
-    StorePart(d, hn::Mul(yv, hn::Sub(LoadPart(d, g + i, cnt), dot)), dx + i, cnt);
+    V r = hn::Mul(yv, hn::Sub(LoadPart(d, g + i, cnt), dot));
+    if (scale != 1.0f) r = hn::Mul(r, hn::Set(d, scale));
+    StorePart(d, r, dx + i, cnt);
   });
 }
 
@@ -150,8 +152,8 @@ HWY_EXPORT(AdamWUpdateImpl);
 void gelu_backward(const float* x, const float* g, float* dx, int64_t n, bool tanh_form) {
   HWY_DYNAMIC_DISPATCH(GeluBackwardImpl)(x, g, dx, n, tanh_form);
 }
-void softmax_backward_row(const float* y, const float* g, float* dx, int64_t n) {
-  HWY_DYNAMIC_DISPATCH(SoftmaxBackwardRowImpl)(y, g, dx, n);
+void softmax_backward_row(const float* y, const float* g, float* dx, int64_t n, float scale) {
+  HWY_DYNAMIC_DISPATCH(SoftmaxBackwardRowImpl)(y, g, dx, n, scale);
 }
 void layer_norm_backward_row(const float* x, const float* g, const float* w, float mean, float rstd,
                              float* dx, int64_t n) {

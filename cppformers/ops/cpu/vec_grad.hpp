@@ -8,8 +8,9 @@ namespace cppformers::cpu {
 // dx = g * gelu'(x) over n elements (the erf form, or the tanh approximation).
 void gelu_backward(const float* x, const float* g, float* dx, int64_t n, bool tanh_form);
 
-// dx = y * (g - sum(g * y)) over one row of n: the gradient of softmax through its output y.
-void softmax_backward_row(const float* y, const float* g, float* dx, int64_t n);
+// dx = scale * y * (g - sum(g * y)) over one row of n: the gradient of softmax(scale * x + b)
+// through its output y (scale 1: plain softmax).
+void softmax_backward_row(const float* y, const float* g, float* dx, int64_t n, float scale = 1.0f);
 
 // The input gradient of layer norm over one row of n, from the forward's mean and rstd:
 //   xhat = (x - mean) * rstd, dxhat = g * w (w may be null: 1),

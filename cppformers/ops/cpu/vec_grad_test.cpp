@@ -148,6 +148,22 @@ TEST(VecGradOps, GeluSoftmaxLayerNormGradsMatchReferences) {
   EXPECT_LT(max_abs_diff(b.grad().to_vector<float>(), gb), 1e-5);
 }
 
+TEST(VecGradOps, ScaledMaskedSoftmaxGradMatchesTheComposition) {
+  // the fused op's x gradient against softmax(x * scale + bias)'s, and by finite differences
+  Tensor x = cftest::rnd({2, 3, 4, 19}, 11, -3, 3);
+  Tensor bias = Tensor::from_vector<float>({0, -1e30f, 0, 0.5f}, {1, 1, 4, 1}).expand({2, 1, 4, 19});
+  Tensor g = cftest::rnd({2, 3, 4, 19}, 12, -1, 1, false);
+  ops::scaled_masked_softmax(x, 0.125, bias).backward(g);
+  const std::vector<float> fused = x.grad().to_vector<float>();
+  x.set_grad(Tensor());
+  ops::softmax(ops::add(ops::mul(x, Tensor::scalar(0.125)), bias), -1).backward(g);
+  const std::vector<double> composed = x.grad().to_vector<double>();
+  EXPECT_LT(max_abs_diff(fused, composed), 1e-7);
+  x.set_grad(Tensor());
+  EXPECT_GRAD([&](const std::vector<Tensor>& in) { return ops::scaled_masked_softmax(in[0], 0.7, Tensor()); },
+              {cftest::rnd({3, 5}, 13, -2, 2)});
+}
+
 TEST(VecGradOps, EmbeddingGradSumsRepeatsAndSkipsPadding) {
   Tensor w = cftest::rnd({6, 3}, 7);
   Tensor ids = Tensor::from_vector<int64_t>({1, 4, 1, 0, 4, 4}, {2, 3});
