@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -78,22 +79,39 @@ static bool profile_enabled() {
 }
 
 namespace {
+// Wall time, and the process's CPU time (which a loaded machine does not inflate).
+struct Stamp {
+  double wall, cpu;
+  static Stamp now() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return {std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(),
+            double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec)};
+  }
+};
 struct Profile {
-  using clock = std::chrono::steady_clock;
-  std::map<std::string, std::pair<double, int>> by_name;  // seconds, calls
-  void add(const std::string& name, clock::time_point t0) {
-    auto& e = by_name[name];
-    e.first += std::chrono::duration<double>(clock::now() - t0).count();
-    ++e.second;
+  struct Row {
+    double wall = 0, cpu = 0;
+    int calls = 0;
+  };
+  std::map<std::string, Row> by_name;
+  void add(const std::string& name, const Stamp& t0) {
+    const Stamp t1 = Stamp::now();
+    Row& r = by_name[name];
+    r.wall += t1.wall - t0.wall;
+    r.cpu += t1.cpu - t0.cpu;
+    ++r.calls;
   }
   void print() const {
-    std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_name.begin(), by_name.end());
-    std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second.first > b.second.first; });
-    double total = 0;
-    for (auto& r : rows) total += r.second.first;
-    std::fprintf(stderr, "autograd profile: %.1f ms in backward functions and accumulation\n", total * 1e3);
+    std::vector<std::pair<std::string, Row>> rows(by_name.begin(), by_name.end());
+    std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second.wall > b.second.wall; });
+    Row total;
+    for (auto& r : rows) total.wall += r.second.wall, total.cpu += r.second.cpu;
+    std::fprintf(stderr, "autograd profile: %.1f ms wall (%.1f ms CPU, all threads) in backward functions and accumulation\n",
+                 total.wall * 1e3, total.cpu * 1e3);
     for (auto& r : rows)
-      std::fprintf(stderr, "  %-28s %8.1f ms %6d calls\n", r.first.c_str(), r.second.first * 1e3, r.second.second);
+      std::fprintf(stderr, "  %-28s %8.1f ms wall %8.1f ms CPU %6d calls\n", r.first.c_str(), r.second.wall * 1e3,
+                   r.second.cpu * 1e3, r.second.calls);
   }
 };
 }  // namespace
@@ -150,9 +168,9 @@ void Tensor::backward(const Tensor& gradient) const {
     if (!node->backward)
       throw ValueError("backward: the graph through '" + node->name +
                        "' was already freed by an earlier backward()");
-    auto t0 = autograd::Profile::clock::now();
+    autograd::Stamp t0 = profiling ? autograd::Stamp::now() : autograd::Stamp{};
     std::vector<Tensor> grads = node->backward(g);
-    if (profiling) prof.add(node->name, t0), t0 = autograd::Profile::clock::now();
+    if (profiling) prof.add(node->name, t0), t0 = autograd::Stamp::now();
     for (size_t k = 0; k < node->inputs.size() && k < grads.size(); ++k) {
       const Tensor& in = node->inputs[k];
       if (!in.defined() || !grads[k].defined()) continue;
@@ -165,7 +183,7 @@ void Tensor::backward(const Tensor& gradient) const {
         autograd::accumulate_leaf(in, grads[k], autograd::stealable(grads, k, seed));
       }
     }
-    if (profiling) prof.add("(accumulate)", t0), t0 = autograd::Profile::clock::now();
+    if (profiling) prof.add("(accumulate)", t0), t0 = autograd::Stamp::now();
     node->backward = nullptr;  // free saved tensors (retain_graph=False)
     if (profiling) prof.add("(free saved)", t0);
   }
