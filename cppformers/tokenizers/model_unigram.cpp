@@ -42,7 +42,12 @@ void Unigram::build_trie() {
   order.reserve(pieces_.size());
   for (uint32_t i = 0; i < pieces_.size(); ++i)
     if (!pieces_[i].first.empty()) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return pieces_[a].first < pieces_[b].first; });
+  std::vector<std::string_view> key(pieces_.size());
+  for (size_t i = 0; i < pieces_.size(); ++i) key[i] = pieces_[i].first;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key[a] < key[b]; });
+  trie_.reserve(order.size() * 2);
+  edge_byte_.reserve(order.size() * 2);
+  edge_child_.reserve(order.size() * 2);
   trie_.assign(1, TrieNode{});
   edge_byte_.clear();
   edge_child_.clear();
@@ -58,11 +63,11 @@ void Unigram::build_trie() {
     size_t lo = t.lo;
     // A piece that ends here sorts first (duplicates: the id the vocabulary map gives).
     while (lo < t.hi && pieces_[order[lo]].first.size() == t.depth) {
-      trie_[t.node].value = ids_.find(pieces_[order[lo]].first)->second;
+      trie_[t.node].value = static_cast<int32_t>(ids_.find(pieces_[order[lo]].first)->second);
       ++lo;
     }
     uint32_t begin = static_cast<uint32_t>(edge_byte_.size());
-    std::vector<Task> children;
+    size_t first_child = stack.size();
     for (size_t i = lo; i < t.hi;) {
       unsigned char b = static_cast<unsigned char>(pieces_[order[i]].first[t.depth]);
       size_t k = i;
@@ -72,12 +77,12 @@ void Unigram::build_trie() {
       edge_byte_.push_back(b);
       edge_child_.push_back(child);
       if (t.node == 0) root_child_[b] = child;
-      children.push_back({child, i, k, t.depth + 1});
+      stack.push_back({child, i, k, t.depth + 1});
       i = k;
     }
     trie_[t.node].child_begin = begin;
     trie_[t.node].child_end = static_cast<uint32_t>(edge_byte_.size());
-    stack.insert(stack.end(), children.rbegin(), children.rend());
+    std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(first_child), stack.end());  // first child on top
   }
 }
 

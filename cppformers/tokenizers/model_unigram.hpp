@@ -30,12 +30,12 @@ class Unigram : public Model {
   // one walk, instead of a hash lookup per candidate length). Node n's children are the edges
   // [child_begin, child_end), sorted by byte; value: the piece's id (ids_), or -1.
   struct TrieNode {
-    int64_t value = -1;
+    int32_t value = -1;
     uint32_t child_begin = 0, child_end = 0;
   };
-  std::vector<TrieNode> trie_;
-  std::vector<uint8_t> edge_byte_;
-  std::vector<uint32_t> edge_child_;
+  std::vector<TrieNode, HugePageAllocator<TrieNode>> trie_;
+  std::vector<uint8_t, HugePageAllocator<uint8_t>> edge_byte_;
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> edge_child_;
   uint32_t root_child_[256];  // the root's children by byte (0: none)
 
   std::vector<std::pair<std::string, double>> pieces_;
