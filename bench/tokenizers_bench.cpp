@@ -2,7 +2,8 @@
 // tokenizer.json files, against the Rust `tokenizers` 0.22.2 through its Node binding
 // (bench/peers/rust_tokenizers.js, npm @anush008/tokenizers) on the same corpus and files,
 // measured in the same run. Prints a table of ratios (cppformers / Rust; > 1 is better for
-// throughput, < 1 is better for load time).
+// throughput, < 1 is better for load time) and how batch encoding scales ("cf scale": our batch
+// rate over our one-thread rate).
 //
 //   bench_tokenizers [--fixtures DIR] [--tokenizers gpt2,qwen3,...] [--reps N] [--no-peer]
 //                    [--corpus-out FILE] [--node PATH]
@@ -177,19 +178,20 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("\n%-26s | %-30s | %-30s | %-30s | %s\n", "tokenizer", "encode 1 thread MB/s (cf rust x)",
-              "encode batch MB/s (cf rust x)", "load ms (cf rust rust/cf)", "tokens equal");
+  std::printf("\n%-26s | %-30s | %-30s | %-9s | %-30s | %s\n", "tokenizer", "encode 1 thread MB/s (cf rust x)",
+              "encode batch MB/s (cf rust x)", "cf scale", "load ms (cf rust rust/cf)", "tokens equal");
   for (size_t i = 0; i < list.size(); ++i) {
     const Result& a = ours[i];
     const Result& b = theirs[i];
     if (have_peer[i]) {
-      std::printf("%-26s | %8.2f %8.2f %8.2fx    | %8.2f %8.2f %8.2fx    | %8.1f %8.1f %8.2fx    | %s\n", list[i].c_str(),
-                  a.single_mbs, b.single_mbs, a.single_mbs / b.single_mbs, a.batch_mbs, b.batch_mbs,
-                  a.batch_mbs / b.batch_mbs, a.load_s * 1e3, b.load_s * 1e3, b.load_s / a.load_s,
+      std::printf("%-26s | %8.2f %8.2f %8.2fx    | %8.2f %8.2f %8.2fx    | %7.2fx  | %8.1f %8.1f %8.2fx    | %s\n",
+                  list[i].c_str(), a.single_mbs, b.single_mbs, a.single_mbs / b.single_mbs, a.batch_mbs, b.batch_mbs,
+                  a.batch_mbs / b.batch_mbs, a.batch_mbs / a.single_mbs, a.load_s * 1e3, b.load_s * 1e3, b.load_s / a.load_s,
                   a.tokens == b.tokens ? "yes" : ("NO (" + std::to_string(a.tokens) + " vs " + std::to_string(b.tokens) + ")").c_str());
     } else {
-      std::printf("%-26s | %8.2f %8s %9s    | %8.2f %8s %9s    | %8.1f %8s %9s    | %zu tokens\n", list[i].c_str(),
-                  a.single_mbs, "-", "-", a.batch_mbs, "-", "-", a.load_s * 1e3, "-", "-", a.tokens);
+      std::printf("%-26s | %8.2f %8s %9s    | %8.2f %8s %9s    | %7.2fx  | %8.1f %8s %9s    | %zu tokens\n",
+                  list[i].c_str(), a.single_mbs, "-", "-", a.batch_mbs, "-", "-", a.batch_mbs / a.single_mbs, a.load_s * 1e3,
+                  "-", "-", a.tokens);
     }
   }
   return 0;
