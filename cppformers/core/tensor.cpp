@@ -145,6 +145,14 @@ inline void store(DType t, char* p, double v) {
   }
 }
 
+// Whether every element of t has its own address (no 0 stride over a dim longer than 1), so
+// that rows written by different threads never meet.
+bool distinct_elements(const Tensor& t) {
+  for (size_t d = 0; d < t.shape().size(); ++d)
+    if (t.shape()[d] > 1 && t.strides()[d] == 0) return false;
+  return true;
+}
+
 template <class S, class D, class Conv>
 void convert_rows(const Tensor& src, const Tensor& dst, Conv conv) {
   const S* s = static_cast<const S*>(src.raw_data());
@@ -158,7 +166,8 @@ void convert_rows(const Tensor& src, const Tensor& dst, Conv conv) {
                     } else {
                       for (int64_t i = 0; i < n; ++i) dp[i * st[0]] = conv(sp[i * st[1]]);
                     }
-                  });
+                  },
+                  /*parallel=*/distinct_elements(dst));
 }
 }  // namespace
 
