@@ -89,7 +89,8 @@ inline std::string type_of(const json& obj, const std::string& where) {
 
 }  // namespace jsonutil
 
-// The two large fields of a BPE/WordPiece/WordLevel model (vocab object, merges array), read by
+// The large fields of a model (a BPE/WordPiece/WordLevel vocab object and merges array, a Unigram
+// vocab array of [piece, score]), read by
 // the loader (Tokenizer::from_file / from_json_string) straight from the file's bytes into flat
 // vectors instead of a JSON tree. While a ScopedLargeFields is alive on this thread, the model
 // whose JSON node is `model` (or `alias`, a copy of it) takes its vocab / merges from here (the
@@ -98,6 +99,7 @@ struct LargeFields {
   const json* model = nullptr;
   mutable const json* alias = nullptr;
   bool has_vocab = false, has_merges = false;
+  bool has_scored_vocab = false;  // a Unigram vocab, [[piece, score], ...], in scored_vocab
   // A string: bytes [off, off + len) of the file, or, with kDecoded set in off, of `decoded`
   // (strings with escapes).
   struct Str {
@@ -114,6 +116,11 @@ struct LargeFields {
     bool pair;
   };
   std::vector<Merge, HugePageAllocator<Merge>> merges;
+  struct ScoredPiece {
+    Str piece;
+    double score;  // as the JSON tree's get<double>() gives it
+  };
+  std::vector<ScoredPiece, HugePageAllocator<ScoredPiece>> scored_vocab;  // in file order
   const char* file = nullptr;  // the file's bytes, alive while the model is built
   std::string decoded;
 

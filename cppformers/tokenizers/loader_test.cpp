@@ -33,7 +33,7 @@ std::string tree_error(const std::string& text) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors and numbers out of range: "invalid JSON"
     return std::string("x.json: invalid JSON: ") + e.what();
   }
   try {
@@ -89,7 +89,7 @@ TEST_P(LoaderFixture, SameAsTheTreeAsWrittenReindentedAndAllEscaped) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LoaderFixture,
                          ::testing::Values("gpt2", "roberta_bpe", "bert_wordpiece", "wordlevel_whitespace",
-                                           "llama_bpe_bytefallback", "t5_unigram"));
+                                           "llama_bpe_bytefallback", "t5_unigram", "xlmr_unigram_precompiled"));
 
 // A tiny BPE file as text, with `vocab` and `merges` spliced in as written.
 std::string tiny(const std::string& vocab, const std::string& merges, const std::string& model_extra = "",
@@ -136,6 +136,35 @@ TEST(Loader, RepeatedKeysAndIdsResolveAsInTheTree) {
     if (tree_error(text).empty())
       expect_same_tokenizer(Tokenizer::from_json_string(text, "x.json"), Tokenizer::from_json(json::parse(text), "x.json"),
                             {"ab", "a b c", "b a"});
+  }
+}
+
+// A Unigram vocab ([[piece, score], ...]) is read from the bytes too; scores are the numbers the
+// JSON tree's get<double>() gives (integers, exponents, -0, integers past 64 bits).
+std::string unigram(const std::string& vocab) {
+  return R"({"normalizer": null, "pre_tokenizer": null, "model": {"type": "Unigram", "unk_id": 0, "vocab": )" + vocab + "}}";
+}
+
+TEST(Loader, UnigramVocabScoresAsInTheTree) {
+  std::string text = unigram(R"([["<unk>", 0], ["a", -1e0], ["b", -2], ["ab", -0.25E1], ["c", -18446744073709551616],
+                                 ["d", -0], ["abc", -3.5], ["\u00e9", -1.0e-1], ["cd", -9223372036854775807]])");
+  ASSERT_EQ(loader_error(text), "");
+  expect_same_tokenizer(Tokenizer::from_json_string(text, "x.json"), Tokenizer::from_json(json::parse(text), "x.json"),
+                        {"abc", "abd", "cd", "dd", "\xC3\xA9" "ab", "xyz"});
+  // Typeless: inferred from the array vocab.
+  std::string typeless = R"({"model": {"unk_id": 0, "vocab": [["<unk>", 0], ["a", -1], ["b", -2], ["ab", -1.5]]}})";
+  ASSERT_EQ(loader_error(typeless), "");
+  expect_same_tokenizer(Tokenizer::from_json_string(typeless, "x.json"), Tokenizer::from_json(json::parse(typeless), "x.json"),
+                        {"ab", "ba", "abab"});
+  for (const std::string& bad : {
+           unigram(R"([["a", "x"]])"), unigram(R"([["a"]])"), unigram(R"([["a", 1, 2]])"), unigram(R"([[1, 2]])"),
+           unigram(R"([["a", 1e999]])"), unigram(R"([["a", 01]])"), unigram(R"([["a", 1.]])"), unigram(R"([["a", .5]])"),
+           unigram(R"([["a", +1]])"), unigram(R"([["a", -]])"), unigram(R"([["a", 1],])"), unigram(R"([["a", 1] ["b", 2]])"),
+           unigram(R"([["a", true]])"), unigram(R"([["a", null]])"), unigram(R"(["a", 1])"), unigram("[[\"a\xff\", 1]]"),
+           unigram(R"([["a", 1]], "unk_id": 5)"), unigram(R"([])"),
+       }) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(loader_error(bad), tree_error(bad));
   }
 }
 
@@ -191,6 +220,8 @@ TEST(Loader, MalformedFilesFailAsTheTreeParseDoes) {
       R"({"model": {"vocab": {"a": 1}, "merges": ["a b"]}, "x": [1, 2}})",
       R"({"model": {"vocab": {"a": 1}, "merges": ["a b"]} "x": 1})",
       R"({"model": {"type": "BPE", "vocab": {"a": 1}, "merges": []}, "x": tru})",
+      R"({"model": {"type": "BPE", "vocab": {"a": 1}, "merges": []}, "x": 1e999})",
+      R"({"model": {"type": "BPE", "vocab": {"a": 1}, "merges": []}, "added_tokens": [{"id": 1e999}]})",
       R"([1, 2])",
       R"("model")",
       "",

@@ -11,9 +11,23 @@ namespace cppformers::tokenizers {
 using namespace jsonutil;
 
 Unigram::Unigram(const json& j, const std::string& where) {
-  const json& v = get_array(j, "vocab", where);
-  pieces_.reserve(v.size());
   min_score_ = std::numeric_limits<double>::infinity();
+  if (const LargeFields* lf = LargeFields::current(j); lf && lf->has_scored_vocab) {
+    // Read by the loader straight from the file (the JSON holds an empty placeholder).
+    pieces_.reserve(lf->scored_vocab.size());
+    ids_.reserve(lf->scored_vocab.size());
+    for (size_t i = 0; i < lf->scored_vocab.size(); ++i) {
+      std::string_view piece = lf->str(lf->scored_vocab[i].piece);
+      double score = lf->scored_vocab[i].score;
+      ids_[piece] = static_cast<uint32_t>(i);
+      max_piece_len_ = std::max(max_piece_len_, piece.size());
+      if (score < min_score_) min_score_ = score;
+      pieces_.emplace_back(std::string(piece), score);
+    }
+  }
+  static const json kNone = json::array();
+  const json& v = pieces_.empty() ? get_array(j, "vocab", where) : kNone;
+  if (pieces_.empty()) pieces_.reserve(v.size());
   for (size_t i = 0; i < v.size(); ++i) {
     const json& e = v[i];
     std::string w = where + ".vocab[" + std::to_string(i) + "]";

@@ -38,7 +38,7 @@ class Unigram : public Model {
   std::vector<uint32_t, HugePageAllocator<uint32_t>> edge_child_;
   uint32_t root_child_[256];  // the root's children by byte (0: none)
 
-  std::vector<std::pair<std::string, double>> pieces_;
+  std::vector<std::pair<std::string, double>, HugePageAllocator<std::pair<std::string, double>>> pieces_;
   Vocab ids_;
   std::optional<size_t> unk_id_;
   bool byte_fallback_ = false;

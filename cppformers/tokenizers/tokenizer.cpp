@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -120,7 +121,7 @@ class LargeFieldScanner {
           seen_model = true;
           if (*p_ == '{') model_depth = depth + 1;
         } else if (in_model && key == "vocab" && *p_ == '{') {
-          if (lf_.has_vocab) return false;
+          if (lf_.has_vocab || lf_.has_scored_vocab) return false;
           size_t b = static_cast<size_t>(p_ - base_);
           if (!parse_vocab()) return false;
           lf_.has_vocab = true;
@@ -131,8 +132,14 @@ class LargeFieldScanner {
           if (!parse_merges()) return false;
           lf_.has_merges = true;
           cuts.emplace_back(b, static_cast<size_t>(p_ - base_));
+        } else if (in_model && key == "vocab" && *p_ == '[') {
+          if (lf_.has_vocab || lf_.has_scored_vocab) return false;
+          size_t b = static_cast<size_t>(p_ - base_);
+          if (!parse_scored_vocab()) return false;
+          lf_.has_scored_vocab = true;
+          cuts.emplace_back(b, static_cast<size_t>(p_ - base_));
         } else if (in_model && (key == "vocab" || key == "merges")) {
-          if (key == "vocab" ? lf_.has_vocab : lf_.has_merges) return false;  // repeated: the tree decides
+          if (key == "vocab" ? lf_.has_vocab || lf_.has_scored_vocab : lf_.has_merges) return false;  // repeated: the tree decides
         }
         continue;
       }
@@ -334,6 +341,93 @@ class LargeFieldScanner {
       return false;
     }
   }
+  // A JSON number at p_, as the JSON tree's get<double>() gives it: integers (that fit 64 bits)
+  // converted from their integer value, others through strtod, as the JSON parser does.
+  bool parse_number(double& out) {
+    const char* b = p_;
+    const char* q = p_;
+    if (q < end_ && *q == '-') ++q;
+    if (q == end_ || *q < '0' || *q > '9') return false;
+    if (*q == '0') {
+      ++q;
+    } else {
+      while (q < end_ && *q >= '0' && *q <= '9') ++q;
+    }
+    bool integer = true;
+    if (q < end_ && *q == '.') {
+      integer = false;
+      ++q;
+      if (q == end_ || *q < '0' || *q > '9') return false;
+      while (q < end_ && *q >= '0' && *q <= '9') ++q;
+    }
+    if (q < end_ && (*q == 'e' || *q == 'E')) {
+      integer = false;
+      ++q;
+      if (q < end_ && (*q == '+' || *q == '-')) ++q;
+      if (q == end_ || *q < '0' || *q > '9') return false;
+      while (q < end_ && *q >= '0' && *q <= '9') ++q;
+    }
+    size_t n = static_cast<size_t>(q - b);
+    if (n >= 64) return false;
+    char buf[64];
+    std::memcpy(buf, b, n);
+    buf[n] = '\0';
+    char* e = nullptr;
+    errno = 0;
+    if (integer && *b == '-') {
+      long long v = std::strtoll(buf, &e, 10);
+      if (errno == ERANGE) return false;  // the JSON parser then reads it as a float
+      out = static_cast<double>(v);
+    } else if (integer) {
+      unsigned long long v = std::strtoull(buf, &e, 10);
+      if (errno == ERANGE) return false;
+      out = static_cast<double>(v);
+    } else {
+      out = std::strtod(buf, &e);
+      if (errno == ERANGE) return false;  // let the JSON parser decide about over/underflow
+    }
+    if (e != buf + n) return false;
+    p_ = q;
+    return true;
+  }
+  // [["piece", score], ...] (a Unigram vocab).
+  bool parse_scored_vocab() {
+    ++p_;
+    ws();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    lf_.scored_vocab.reserve(static_cast<size_t>(end_ - p_) / 16);
+    while (true) {
+      LargeFields::ScoredPiece sp{};
+      if (p_ == end_ || *p_ != '[') return false;
+      ++p_;
+      ws();
+      if (p_ == end_ || *p_ != '"' || !parse_string(sp.piece)) return false;
+      ws();
+      if (p_ == end_ || *p_ != ',') return false;
+      ++p_;
+      ws();
+      if (!parse_number(sp.score)) return false;
+      ws();
+      if (p_ == end_ || *p_ != ']') return false;
+      ++p_;
+      lf_.scored_vocab.push_back(sp);
+      ws();
+      if (p_ == end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        ws();
+        continue;
+      }
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      return false;
+    }
+  }
   // ["a b", ...] or [["a", "b"], ...] (or a mix).
   bool parse_merges() {
     ++p_;
@@ -458,7 +552,7 @@ Tokenizer parse_and_build(const char* data, size_t size, const std::string& name
           rest.append(data + pos, size - pos);
           root = json::parse(rest);
         }
-      } catch (const json::parse_error& e) {
+      } catch (const json::exception& e) {  // a parse error, or a number out of range (406)
         if (cuts.empty()) throw FormatError(name + ": invalid JSON: " + e.what());
         parsed = false;  // the tree parse of the whole file reports it
       }
@@ -478,7 +572,7 @@ Tokenizer parse_and_build(const char* data, size_t size, const std::string& name
   json j;
   try {
     j = json::parse(data, data + size);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw FormatError(name + ": invalid JSON: " + e.what());
   }
   return Tokenizer::from_json(j, name);
