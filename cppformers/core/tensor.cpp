@@ -6,8 +6,10 @@
 #include <cstring>
 #include <functional>
 #include <sstream>
+#include <type_traits>
 
 #include "cppformers/core/strided_loop.hpp"
+#include "cppformers/ops/cpu/convert.hpp"
 
 namespace cppformers {
 
@@ -153,6 +155,11 @@ bool distinct_elements(const Tensor& t) {
   return true;
 }
 
+// The element conversions as lambda types (a function pointer would be called per element).
+struct F32ToBF16 {
+  uint16_t operator()(float x) const { return f32_to_bf16(x); }
+};
+
 template <class S, class D, class Conv>
 void convert_rows(const Tensor& src, const Tensor& dst, Conv conv) {
   const S* s = static_cast<const S*>(src.raw_data());
@@ -162,7 +169,12 @@ void convert_rows(const Tensor& src, const Tensor& dst, Conv conv) {
                     D* dp = d + off[0];
                     const S* sp = s + off[1];
                     if (st[0] == 1 && st[1] == 1) {
-                      for (int64_t i = 0; i < n; ++i) dp[i] = conv(sp[i]);
+                      if constexpr (std::is_same_v<S, float> && std::is_same_v<D, uint16_t> &&
+                                    std::is_same_v<Conv, F32ToBF16>) {
+                        cpu::f32_to_bf16(sp, dp, n);  // SIMD, same bits as the scalar rounding
+                      } else {
+                        for (int64_t i = 0; i < n; ++i) dp[i] = conv(sp[i]);
+                      }
                     } else {
                       for (int64_t i = 0; i < n; ++i) dp[i * st[0]] = conv(sp[i * st[1]]);
                     }
@@ -183,11 +195,11 @@ static void copy_convert(const Tensor& src, const Tensor& dst) {
   } else if (sd == dd) {
     convert_rows<uint8_t, uint8_t>(src, dst, [](uint8_t x) { return x; });
   } else if (sd == kBF16 && dd == kF32) {
-    convert_rows<uint16_t, float>(src, dst, bf16_to_f32);
+    convert_rows<uint16_t, float>(src, dst, [](uint16_t x) { return bf16_to_f32(x); });
   } else if (sd == kF16 && dd == kF32) {
-    convert_rows<uint16_t, float>(src, dst, f16_to_f32);
+    convert_rows<uint16_t, float>(src, dst, [](uint16_t x) { return f16_to_f32(x); });
   } else if (sd == kF32 && dd == kBF16) {
-    convert_rows<float, uint16_t>(src, dst, f32_to_bf16);
+    convert_rows<float, uint16_t>(src, dst, F32ToBF16{});
   } else if (sd == kI64 && dd == kF32) {
     convert_rows<int64_t, float>(src, dst, [](int64_t x) { return float(x); });
   } else {  // the general (slow) path

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <limits>
+
 #include "cppformers/ops/ops.hpp"
 
 namespace cppformers {
@@ -52,6 +56,41 @@ TEST(Tensor, DtypeConversions) {
   // bf16 rounding: round-to-nearest-even of 1 + 2^-8 (exactly halfway) gives 1
   EXPECT_EQ(f32_to_bf16(1.0f + 1.0f / 256), f32_to_bf16(1.0f));
   EXPECT_EQ(f16_to_f32(f32_to_f16(0.1f)), 0.0999755859375f);
+}
+
+// The f32 <-> bf16 conversions of to()/copy_ (SIMD rows when contiguous) match the scalar
+// element conversion bit for bit: long (threaded) and strided inputs, rounding ties, NaN, inf.
+TEST(Tensor, Bf16ConversionsMatchScalarReference) {
+  const int64_t rows = 37, cols = 2053;  // > the threaded grain; odd so SIMD tails are hit
+  std::vector<float> v(size_t(rows * cols));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(float(i) * 0.37f) * float(1 + i % 1000);
+  v[1] = 1.0f + 1.0f / 256;  // a tie: rounds to even
+  v[2] = std::numeric_limits<float>::quiet_NaN();
+  v[3] = -std::numeric_limits<float>::infinity();
+  v[4] = std::numeric_limits<float>::max();
+  v[5] = 1e-40f;  // subnormal
+  Tensor t = Tensor::from_vector<float>(v, {rows, cols});
+  auto check = [](const Tensor& f, const Tensor& b) {
+    const std::vector<float> fv = f.contiguous().to_vector<float>();
+    const Tensor bc = b.contiguous();
+    ASSERT_EQ(bc.dtype(), kBF16);
+    ASSERT_EQ(size_t(bc.numel()), fv.size());
+    const uint16_t* bv = static_cast<const uint16_t*>(bc.raw_data());
+    for (size_t i = 0; i < fv.size(); ++i) ASSERT_EQ(bv[i], f32_to_bf16(fv[i])) << "element " << i;
+  };
+  Tensor b = t.to(kBF16);
+  check(t, b);
+  Tensor tt = t.transpose(0, 1);  // strided rows
+  check(tt, tt.to(kBF16));
+  Tensor nar = t.narrow(1, 3, 1000);  // contiguous rows with a row stride
+  check(nar, nar.to(kBF16));
+  Tensor back = b.to(kF32);
+  const uint16_t* bv = static_cast<const uint16_t*>(b.raw_data());
+  const std::vector<float> fv = back.to_vector<float>();
+  for (size_t i = 0; i < fv.size(); ++i) {
+    const float want = bf16_to_f32(bv[i]);
+    ASSERT_TRUE(std::memcmp(&fv[i], &want, 4) == 0) << "element " << i;
+  }
 }
 
 TEST(Tensor, PrintingShowsValuesShapeAndDtype) {
