@@ -64,10 +64,12 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
                              const float* xr = px + r * n + lo;
                              const float* gr = pg + r * n + lo;
                              const float m = pm[r], rs = pr[r];
-                             for (int64_t i = 0; i < len; ++i) {
-                               aw[i] += double(gr[i] * ((xr[i] - m) * rs));
-                               ab[i] += double(gr[i]);
+                             if (pgw) {
+                               float prod[kChunk];
+                               for (int64_t i = 0; i < len; ++i) prod[i] = gr[i] * ((xr[i] - m) * rs);
+                               cpu::accumulate_f64(prod, aw, len);
                              }
+                             if (pgb) cpu::accumulate_f64(gr, ab, len);
                            }
                            for (int64_t i = 0; i < len; ++i) {
                              if (pgw) pgw[lo + i] = float(aw[i]);

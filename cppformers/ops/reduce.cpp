@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "cppformers/autograd/node.hpp"
+#include "cppformers/ops/cpu/vec_grad.hpp"
 #include "cppformers/ops/elementwise.hpp"
 
 namespace cppformers::ops {
@@ -70,7 +72,8 @@ Tensor sum_dim(const Tensor& x, int64_t dim, bool keepdim, DType dt) {
       Acc acc[kBlock] = {};
       for (int64_t k = 0; k < r.n; ++k) {
         const T* row = px + (o * r.n + k) * r.inner + lo;
-        for (int64_t i = 0; i < len; ++i) acc[i] += row[i];
+        if constexpr (std::is_same_v<T, float> && std::is_same_v<Acc, double>) cpu::accumulate_f64(row, acc, len);
+        else for (int64_t i = 0; i < len; ++i) acc[i] += row[i];
       }
       for (int64_t i = 0; i < len; ++i) po[o * r.inner + lo + i] = T(acc[i]);
     }

@@ -118,6 +118,16 @@ void LayerNormBackwardRowImpl(const float* x, const float* g, const float* w, fl
   });
 }
 
+void AccumulateF64Impl(const float* x, double* acc, int64_t n) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;  // as many floats as doubles
+  const int64_t L = int64_t(hn::Lanes(dd));
+  int64_t i = 0;
+  for (; i + L <= n; i += L)
+    hn::StoreU(hn::Add(hn::LoadU(dd, acc + i), hn::PromoteTo(dd, hn::LoadU(df, x + i))), dd, acc + i);
+  for (; i < n; ++i) acc[i] += double(x[i]);
+}
+
 // Plain multiplies and adds (no fused multiply-add), so that every ISA and the scalar code
 // before it round alike.
 void AdamWUpdateImpl(float* p, const float* g, float* m, float* v, int64_t n, const AdamWStep& s) {
@@ -148,6 +158,7 @@ HWY_EXPORT(GeluBackwardImpl);
 HWY_EXPORT(SoftmaxBackwardRowImpl);
 HWY_EXPORT(LayerNormBackwardRowImpl);
 HWY_EXPORT(AdamWUpdateImpl);
+HWY_EXPORT(AccumulateF64Impl);
 
 void gelu_backward(const float* x, const float* g, float* dx, int64_t n, bool tanh_form) {
   HWY_DYNAMIC_DISPATCH(GeluBackwardImpl)(x, g, dx, n, tanh_form);
@@ -159,6 +170,7 @@ void layer_norm_backward_row(const float* x, const float* g, const float* w, flo
                              float* dx, int64_t n) {
   HWY_DYNAMIC_DISPATCH(LayerNormBackwardRowImpl)(x, g, w, mean, rstd, dx, n);
 }
+void accumulate_f64(const float* x, double* acc, int64_t n) { HWY_DYNAMIC_DISPATCH(AccumulateF64Impl)(x, acc, n); }
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamWStep& s) {
   HWY_DYNAMIC_DISPATCH(AdamWUpdateImpl)(p, g, m, v, n, s);
 }

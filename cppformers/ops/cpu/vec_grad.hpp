@@ -18,6 +18,9 @@ void softmax_backward_row(const float* y, const float* g, float* dx, int64_t n, 
 void layer_norm_backward_row(const float* x, const float* g, const float* w, float mean, float rstd,
                              float* dx, int64_t n);
 
+// acc[i] += double(x[i]) for n elements (column sums in double, a row at a time).
+void accumulate_f64(const float* x, double* acc, int64_t n);
+
 // One AdamW step over n elements, in place (p, m, v), as torch.optim.AdamW (non-amsgrad):
 //   p *= decay; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 //   p += neg_step_size * m / (sqrt(v) / bc2_sqrt + eps)

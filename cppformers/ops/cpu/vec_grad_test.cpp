@@ -113,6 +113,19 @@ TEST(VecGrad, AdamWUpdateMatchesDoubleAndIsElementwise) {
   }
 }
 
+TEST(VecGrad, AccumulateF64IsExactDoubleAddition) {
+  for (int64_t n : kLengths) {
+    std::vector<float> x = uniform(n, 1200 + n, -1e4, 1e4);
+    std::vector<double> acc(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) acc[size_t(i)] = want[size_t(i)] = 0.1 * double(i);
+    for (int rep = 0; rep < 3; ++rep) {
+      cpu::accumulate_f64(x.data(), acc.data(), n);
+      for (int64_t i = 0; i < n; ++i) want[size_t(i)] += double(x[size_t(i)]);
+    }
+    EXPECT_EQ(acc, want) << n;
+  }
+}
+
 // ---- the ops on top of the kernels
 
 TEST(VecGradOps, GeluSoftmaxLayerNormGradsMatchReferences) {
