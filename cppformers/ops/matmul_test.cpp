@@ -239,45 +239,29 @@ TEST(Linear, FewRowsSingleInputFeatureStridedWeight) {
   expect_close(ops::linear(x, w), want, 1e-6, "[8, 1] with row stride 2");
 }
 
-// A read-only bf16 weight and its transpose share storage and data pointer (tied or square
-// weights): the copy kept of one (widened to f32, or repacked for the bf16 GEMM) must not be
-// served for the other.
+// A read-only weight and its transpose share storage and data pointer (tied or square weights):
+// the copy kept of one (bf16 widened to f32 or repacked for the bf16 GEMM; f32 repacked for the
+// GEMM) must not be served for the other.
 TEST(Linear, CachedCopyIsPerView) {
   const int64_t n = 24, rows = 17;
-  Tensor w0 = rnd({n, n}, 41, -1, 1, false).to(kBF16).contiguous();
-  auto keep = w0.storage();
-  Tensor w = Tensor::from_storage(Storage::view(keep->data(), keep->nbytes(), keep, true), w0.shape(), kBF16);
-  Tensor x = rnd({rows, n}, 42, -1, 1, false);
-  const auto vx = dvals(ops::native_bf16_gemm() ? x.to(kBF16).to(kF32) : x), vw = dvals(w.to(kF32));
-  for (bool transposed : {false, true}) {
-    std::vector<double> want(size_t(rows * n));
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t o = 0; o < n; ++o) {
-        double s = 0;
-        for (int64_t k = 0; k < n; ++k) s += vx[r * n + k] * (transposed ? vw[k * n + o] : vw[o * n + k]);
-        want[r * n + o] = s;
-      }
-    expect_close(ops::linear(x, transposed ? w.transpose(0, 1) : w), want, 1e-5, transposed ? "transposed" : "as stored");
-  }
-}
-
-// The same for a read-only f32 weight, whose views are repacked for the GEMM without a copy.
-TEST(Linear, PackedCopyIsPerView) {
-  const int64_t n = 24, rows = 17;
-  Tensor w0 = rnd({n, n}, 43, -1, 1, false);
-  auto keep = w0.storage();
-  Tensor w = Tensor::from_storage(Storage::view(keep->data(), keep->nbytes(), keep, true), w0.shape(), kF32);
-  Tensor x = rnd({rows, n}, 44, -1, 1, false);
-  const auto vx = dvals(x), vw = dvals(w);
-  for (bool transposed : {false, true}) {
-    std::vector<double> want(size_t(rows * n));
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t o = 0; o < n; ++o) {
-        double s = 0;
-        for (int64_t k = 0; k < n; ++k) s += vx[r * n + k] * (transposed ? vw[k * n + o] : vw[o * n + k]);
-        want[r * n + o] = s;
-      }
-    expect_close(ops::linear(x, transposed ? w.transpose(0, 1) : w), want, 1e-5, transposed ? "transposed" : "as stored");
+  for (DType wdt : {kBF16, kF32}) {
+    Tensor w0 = rnd({n, n}, 41, -1, 1, false).to(wdt).contiguous();
+    auto keep = w0.storage();
+    Tensor w = Tensor::from_storage(Storage::view(keep->data(), keep->nbytes(), keep, true), w0.shape(), wdt);
+    Tensor x = rnd({rows, n}, 42, -1, 1, false);
+    const bool rounded = wdt == kBF16 && ops::native_bf16_gemm();
+    const auto vx = dvals(rounded ? x.to(kBF16).to(kF32) : x), vw = dvals(w.to(kF32));
+    for (bool transposed : {false, true}) {
+      std::vector<double> want(size_t(rows * n));
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t o = 0; o < n; ++o) {
+          double s = 0;
+          for (int64_t k = 0; k < n; ++k) s += vx[r * n + k] * (transposed ? vw[k * n + o] : vw[o * n + k]);
+          want[r * n + o] = s;
+        }
+      expect_close(ops::linear(x, transposed ? w.transpose(0, 1) : w), want, 1e-5,
+                   std::string(dtype_name(wdt)) + (transposed ? " transposed" : " as stored"));
+    }
   }
 }
 
