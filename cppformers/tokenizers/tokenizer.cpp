@@ -172,6 +172,23 @@ class LargeFieldScanner {
   void ws() {
     while (p_ < end_ && is_ws(*p_)) ++p_;
   }
+  // Consumes `c` and the whitespace after it if `c` is next; false (nothing consumed) otherwise.
+  bool eat(char c) {
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    ws();
+    return true;
+  }
+  // After a list or object element (and its whitespace): 1 past a ',' (more follow), 0 past the
+  // closing `close`, -1 on anything else.
+  int next_or_close(char close) {
+    if (eat(',')) return 1;
+    if (p_ < end_ && *p_ == close) {
+      ++p_;
+      return 0;
+    }
+    return -1;
+  }
   // p_ at an opening quote: moves past the closing one (no validation). False at end of input.
   bool skip_string() {
     ++p_;
@@ -310,9 +327,7 @@ class LargeFieldScanner {
       LargeFields::Str key;
       if (!parse_string(key)) return false;
       ws();
-      if (p_ == end_ || *p_ != ':') return false;
-      ++p_;
-      ws();
+      if (!eat(':')) return false;
       if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
       uint64_t id = 0;
       if (*p_ == '0') {
@@ -328,17 +343,8 @@ class LargeFieldScanner {
       if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
       lf_.vocab.push_back({key, id});
       ws();
-      if (p_ == end_) return false;
-      if (*p_ == ',') {
-        ++p_;
-        ws();
-        continue;
-      }
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      return false;
+      const int more = next_or_close('}');
+      if (more <= 0) return more == 0;
     }
   }
   // A JSON number at p_, as the JSON tree's get<double>() gives it: integers (that fit 64 bits)
@@ -401,31 +407,16 @@ class LargeFieldScanner {
     lf_.scored_vocab.reserve(static_cast<size_t>(end_ - p_) / 16);
     while (true) {
       LargeFields::ScoredPiece sp{};
-      if (p_ == end_ || *p_ != '[') return false;
-      ++p_;
-      ws();
+      if (!eat('[')) return false;
       if (p_ == end_ || *p_ != '"' || !parse_string(sp.piece)) return false;
       ws();
-      if (p_ == end_ || *p_ != ',') return false;
-      ++p_;
+      if (!eat(',') || !parse_number(sp.score)) return false;
       ws();
-      if (!parse_number(sp.score)) return false;
-      ws();
-      if (p_ == end_ || *p_ != ']') return false;
-      ++p_;
+      if (!eat(']')) return false;
       lf_.scored_vocab.push_back(sp);
       ws();
-      if (p_ == end_) return false;
-      if (*p_ == ',') {
-        ++p_;
-        ws();
-        continue;
-      }
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      return false;
+      const int more = next_or_close(']');
+      if (more <= 0) return more == 0;
     }
   }
   // ["a b", ...] or [["a", "b"], ...] (or a mix).
@@ -443,35 +434,20 @@ class LargeFieldScanner {
       if (*p_ == '"') {
         if (!parse_string(m.a)) return false;
         m.pair = false;
-      } else if (*p_ == '[') {
-        ++p_;
-        ws();
+      } else if (eat('[')) {
         if (p_ == end_ || *p_ != '"' || !parse_string(m.a)) return false;
         ws();
-        if (p_ == end_ || *p_ != ',') return false;
-        ++p_;
+        if (!eat(',') || p_ == end_ || *p_ != '"' || !parse_string(m.b)) return false;
         ws();
-        if (p_ == end_ || *p_ != '"' || !parse_string(m.b)) return false;
-        ws();
-        if (p_ == end_ || *p_ != ']') return false;
-        ++p_;
+        if (!eat(']')) return false;
         m.pair = true;
       } else {
         return false;
       }
       lf_.merges.push_back(m);
       ws();
-      if (p_ == end_) return false;
-      if (*p_ == ',') {
-        ++p_;
-        ws();
-        continue;
-      }
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      return false;
+      const int more = next_or_close(']');
+      if (more <= 0) return more == 0;
     }
   }
 
