@@ -29,6 +29,19 @@ Tensor along_rows(const Tensor& x, int64_t dim, RowFn fn) {
   return y;
 }
 
+// The gradient of y = softmax(scale * x + ...) along y's contiguous last dim:
+// dx = scale * y * (g - sum(g * y)), one fused pass per row.
+Tensor softmax_backward_rows(const Tensor& y, const Tensor& g, float scale) {
+  const Tensor gc = (g.dtype() == kF32 ? g : g.to(kF32)).contiguous();
+  Tensor dx = Tensor::empty(y.shape(), kF32);
+  const int64_t n = y.size(-1), rows = n ? y.numel() / n : 0;
+  const float *py = y.data<float>(), *pg = gc.data<float>();
+  float* pd = dx.data<float>();
+#pragma omp parallel for if (rows * n >= 16384) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) cpu::softmax_backward_row(py + r * n, pg + r * n, pd + r * n, n, scale);
+  return dx;
+}
+
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
@@ -38,14 +51,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
       const int64_t d = normalize_dim(dim, y.dim(), "softmax");
       if (y.dim() > 0 && d == y.dim() - 1 && y.is_contiguous()) {
         // Along contiguous rows: dx = y * (g - sum(g * y)), one fused pass per row.
-        const Tensor gc = (g.dtype() == kF32 ? g : g.to(kF32)).contiguous();
-        Tensor dx = Tensor::empty(y.shape(), kF32);
-        const int64_t n = y.size(-1), rows = n ? y.numel() / n : 0;
-        const float *py = y.data<float>(), *pg = gc.data<float>();
-        float* pd = dx.data<float>();
-#pragma omp parallel for if (rows * n >= 16384) schedule(static)
-        for (int64_t r = 0; r < rows; ++r) cpu::softmax_backward_row(py + r * n, pg + r * n, pd + r * n, n);
-        return std::vector<Tensor>{dx};
+        return std::vector<Tensor>{softmax_backward_rows(y, g, 1.0f)};
       }
       Tensor gy = mul(g, y);
       return std::vector<Tensor>{sub(gy, mul(y, sum(gy, {dim}, true)))};
@@ -99,14 +105,7 @@ Tensor scaled_masked_softmax(const Tensor& x, double scale, const Tensor& bias) 
   }
   if (grad)  // through x only (a bias that needs its gradient took the composed path above)
     autograd::record(y, "scaled_masked_softmax", {x}, [y = y.detach(), scale = float(scale)](const Tensor& g) {
-      const Tensor gc = (g.dtype() == kF32 ? g : g.to(kF32)).contiguous();
-      Tensor dx = Tensor::empty(y.shape(), kF32);
-      const int64_t n = y.size(-1), rows = n ? y.numel() / n : 0;
-      const float *py = y.data<float>(), *pg = gc.data<float>();
-      float* pd = dx.data<float>();
-#pragma omp parallel for if (rows * n >= 16384) schedule(static)
-      for (int64_t r = 0; r < rows; ++r) cpu::softmax_backward_row(py + r * n, pg + r * n, pd + r * n, n, scale);
-      return std::vector<Tensor>{dx};
+      return std::vector<Tensor>{softmax_backward_rows(y, g, scale)};
     });
   return y;
 }
