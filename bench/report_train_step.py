@@ -37,22 +37,19 @@ def main():
     for p in peers:
         print(f"{p['backend']}: {p['detail']}")
     print()
-    head = f"{'phase':10s} {'cppformers ms':>14s}"
-    for p in peers:
-        head += f" {p['backend'] + ' ms':>22s} {'speed-up':>9s}"
-    print(head)
-    for k in phases:
-        row = f"{k[:-3]:10s} {med(cf, k):14.1f}"
+    # One table per cppformers run (f32, then the bf16-autocast run when there is one) against
+    # every peer (f32 torch and, with --bf16, torch_bf16).
+    for mine, label in [(cf, "cppformers ms"), (cf16, "cf bf16 ms   ")]:
+        if not mine:
+            continue
+        head = f"{'phase':10s} {label:>14s}"
         for p in peers:
-            row += f" {med(p, k):22.1f} {med(p, k) / med(cf, k):8.2f}x"
-        print(row)
-    print()
-    if cf16:  # the bf16-autocast run against every peer (f32 torch and, with --bf16, torch_bf16)
-        print(head.replace("cppformers ms", "cf bf16 ms   "))
+            head += f" {p['backend'] + ' ms':>22s} {'speed-up':>9s}"
+        print(head)
         for k in phases:
-            row = f"{k[:-3]:10s} {med(cf16, k):14.1f}"
+            row = f"{k[:-3]:10s} {med(mine, k):14.1f}"
             for p in peers:
-                row += f" {med(p, k):22.1f} {med(p, k) / med(cf16, k):8.2f}x"
+                row += f" {med(p, k):22.1f} {med(p, k) / med(mine, k):8.2f}x"
             print(row)
         print()
     if peak:
