@@ -210,14 +210,18 @@ TEST(Linear, FewRowsAndHalfWeightsAgainstNaive) {
         Tensor x = rnd({rows, in}, 33 + rows, -1, 1, false), res = rnd({rows, out}, 34, -1, 1, false);
         const bool rounded = wdt == kBF16 && rows > 4 && ops::native_bf16_gemm();
         const auto vx = dvals(rounded ? x.to(kBF16).to(kF32) : x), vr = dvals(res);
-        for (auto act : {Activation::kNone, Activation::kGeluErf, Activation::kSilu}) {
+        for (auto act : {Activation::kNone, Activation::kGeluErf, Activation::kGeluTanh, Activation::kSilu,
+                         Activation::kRelu}) {
           std::vector<double> want(size_t(rows * out));
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t o = 0; o < out; ++o) {
               double s = vb[o];
               for (int64_t k = 0; k < in; ++k) s += vx[r * in + k] * vw[o * in + k];
               if (act == Activation::kGeluErf) s = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
+              if (act == Activation::kGeluTanh)
+                s = 0.5 * s * (1 + std::tanh(std::sqrt(2 / M_PI) * (s + 0.044715 * s * s * s)));
               if (act == Activation::kSilu) s = s / (1 + std::exp(-s));
+              if (act == Activation::kRelu) s = s < 0 ? 0 : s;
               want[r * out + o] = s + vr[r * out + o];
             }
           const std::string what = std::string(dtype_name(wdt)) + (read_only ? " read-only" : "") + (kn ? " [in,out]" : "") +

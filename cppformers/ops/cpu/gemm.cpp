@@ -164,7 +164,9 @@ void gemm(const std::vector<int64_t>& batch, int64_t M, int64_t N, int64_t K, co
     auto it = e.cache.find(key);
     if (it == e.cache.end()) {
       dnnl::post_ops po;
-      if (ep.activation != Activation::kNone) po.append_eltwise(1.0f, eltwise_alg(ep.activation), 1.0f, 0.0f);
+      // alpha: relu's slope below zero (0), swish's x * sigmoid(alpha x) (1); gelu reads none.
+      if (ep.activation != Activation::kNone)
+        po.append_eltwise(1.0f, eltwise_alg(ep.activation), ep.activation == Activation::kRelu ? 0.0f : 1.0f, 0.0f);
       if (ep.residual) po.append_binary(dnnl::algorithm::binary_add, res_md);
       dnnl::primitive_attr attr;
       attr.set_post_ops(po);
