@@ -36,6 +36,7 @@
 #include "cppformers/ops/ops.hpp"
 #include "cppformers/ops/random.hpp"
 #include "peak.hpp"
+#include "stats.hpp"
 
 namespace cf = cppformers;
 namespace fs = std::filesystem;
@@ -110,7 +111,7 @@ Stats stats(std::vector<double> ms) {
   s.all_ms = ms;
   std::sort(ms.begin(), ms.end());
   const size_t n = ms.size();
-  s.median_ms = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+  s.median_ms = bench::median(ms);
   s.min_ms = ms.front();
   s.max_ms = ms.back();
   double sum = 0;

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/peak.hpp"
+#include "bench/stats.hpp"
 #include "cppformers/auto/auto_model.hpp"
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/io/safetensors.hpp"
@@ -112,12 +113,11 @@ int main(int argc, char** argv) {
     pre.push_back(double(P) / (t1 - t0));
     dec.push_back(double(decode - 1) / (t2 - t1));
   }
-  auto median = [](std::vector<double> v) { std::sort(v.begin(), v.end()); return v[v.size() / 2]; };
   const double gbs = bench::dram_read_gbs(threads);
   const double floor_tps = gbs * 1e9 / double(weight_bytes);
   json r = {{"impl", "cppformers"}, {"arch", arch}, {"weights", bf16 ? "bf16" : "f32"}, {"threads", threads},
-            {"prompt_tokens", P}, {"decode_tokens", decode}, {"prefill_tok_s", median(pre)},
-            {"prefill_tok_s_best", *std::max_element(pre.begin(), pre.end())}, {"decode_tok_s", median(dec)},
+            {"prompt_tokens", P}, {"decode_tokens", decode}, {"prefill_tok_s", bench::median(pre)},
+            {"prefill_tok_s_best", *std::max_element(pre.begin(), pre.end())}, {"decode_tok_s", bench::median(dec)},
             {"decode_tok_s_best", *std::max_element(dec.begin(), dec.end())}, {"weight_bytes", weight_bytes},
             {"dram_read_gbs", gbs}, {"floor_decode_tok_s", floor_tps}, {"ids", out_ids}};
   std::printf("%s\n", r.dump().c_str());

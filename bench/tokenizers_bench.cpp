@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/stats.hpp"
 #include "cppformers/tokenizers/tokenizer.hpp"
 
 namespace fs = std::filesystem;
@@ -72,11 +73,6 @@ struct Result {
   size_t tokens = 0;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 Result bench_cpp(const std::string& path, const std::vector<std::string>& corpus, size_t bytes, int reps) {
   Result r;
   std::vector<double> loads;
@@ -85,7 +81,7 @@ Result bench_cpp(const std::string& path, const std::vector<std::string>& corpus
     Tokenizer t = Tokenizer::from_file(path);
     loads.push_back(now() - t0);
   }
-  r.load_s = median(loads);
+  r.load_s = bench::median(loads);
   Tokenizer tok = Tokenizer::from_file(path);
   // Warm-up (fills the BPE cache, as the peer's own cache fills on its warm-up).
   for (const auto& s : corpus) r.tokens += tok.encode(s, true).size();

@@ -41,6 +41,7 @@
 #include "cppformers/training/optim/adamw.hpp"
 #include "cppformers/training/trainer.hpp"
 #include "peak.hpp"
+#include "stats.hpp"
 
 namespace cf = cppformers;
 using bench::now_s;
@@ -101,12 +102,6 @@ double forward_flops(const cf::BertConfig& c, int64_t B, int64_t S) {
   const double h = double(c.hidden_size), I = double(c.intermediate_size), L = double(c.num_hidden_layers);
   const double H = double(c.num_attention_heads), D = h / H;
   return 2.0 * L * (4 * h * h + 2 * h * I) * B * S + L * 2.0 * 2.0 * B * H * S * S * D + 2.0 * h * h * B;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace
@@ -211,9 +206,9 @@ int main(int argc, char** argv) {
   }
 
   const double flops = 3 * forward_flops(cfg, B, S);
-  const double med_total = median(total);
+  const double med_total = bench::median(total);
   std::printf("median ms: forward %.1f, backward %.1f, optimizer %.1f, step %.1f (min %.1f); %.1f GFLOP/s",
-              median(fwd), median(bwd), median(optim), med_total, *std::min_element(total.begin(), total.end()),
+              bench::median(fwd), bench::median(bwd), bench::median(optim), med_total, *std::min_element(total.begin(), total.end()),
               flops / (med_total * 1e-3) * 1e-9);
   if (args.peak) std::printf(" (%.0f%% of FMA peak)", 100 * flops / (med_total * 1e-3) * 1e-9 / peak["fma_gflops"].get<double>());
   std::printf("\nloss: first step %.6f, last step %.6f\n", first_loss, last_loss);

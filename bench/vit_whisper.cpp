@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/peak.hpp"
+#include "bench/stats.hpp"
 #include "cppformers/auto/auto_model.hpp"
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/io/safetensors.hpp"
@@ -45,11 +46,6 @@ static json config_for(const std::string& arch) {
             {"pad_token_id", 50257}, {"bos_token_id", 50257}, {"eos_token_id", 50257},
             {"decoder_start_token_id", 50258}, {"tie_word_embeddings", true}};
   throw cf::ValueError("--arch: vit or whisper");
-}
-
-static double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 int main(int argc, char** argv) {
@@ -100,7 +96,7 @@ int main(int argc, char** argv) {
       if (it > 0) ms.push_back(1e3 * (bench::now_s() - t0));
     }
     r["batch"] = batch;
-    r["forward_ms"] = median(ms);
+    r["forward_ms"] = bench::median(ms);
     r["forward_ms_best"] = *std::min_element(ms.begin(), ms.end());
     r["logits_sum"] = cf::ops::sum(logits).item();
   } else {
@@ -126,9 +122,9 @@ int main(int argc, char** argv) {
       dec_ms.push_back(1e3 * (t2 - t1));
     }
     r["decode_tokens"] = decode;
-    r["encode_ms"] = median(enc_ms);
+    r["encode_ms"] = bench::median(enc_ms);
     r["encode_ms_best"] = *std::min_element(enc_ms.begin(), enc_ms.end());
-    r["decode_ms"] = median(dec_ms);
+    r["decode_ms"] = bench::median(dec_ms);
     r["decode_ms_best"] = *std::min_element(dec_ms.begin(), dec_ms.end());
     r["ids"] = ids;
   }
