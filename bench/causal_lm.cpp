@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
             {"prompt_tokens", P}, {"decode_tokens", decode}, {"prefill_tok_s", bench::median(pre)},
             {"prefill_tok_s_best", *std::max_element(pre.begin(), pre.end())}, {"decode_tok_s", bench::median(dec)},
             {"decode_tok_s_best", *std::max_element(dec.begin(), dec.end())}, {"weight_bytes", weight_bytes},
-            {"dram_read_gbs", gbs}, {"floor_decode_tok_s", floor_tps}, {"ids", out_ids}};
+            {"dram_read_gbs", gbs}, {"floor_decode_tok_s", floor_tps}, {"ids", out_ids},
+            {"prefill_runs", pre}, {"decode_runs", dec}};
   std::printf("%s\n", r.dump().c_str());
   return 0;
 }

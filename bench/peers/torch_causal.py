@@ -153,7 +153,8 @@ def main():
                       "blas": os.environ.get("LD_LIBRARY_PATH", "system"),
                       "coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
                       "prefill_tok_s": statistics.median(pre), "prefill_tok_s_best": max(pre),
-                      "decode_tok_s": statistics.median(dec), "decode_tok_s_best": max(dec), "ids": out_ids}))
+                      "decode_tok_s": statistics.median(dec), "decode_tok_s_best": max(dec), "ids": out_ids,
+                      "prefill_runs": pre, "decode_runs": dec}))
 
 
 if __name__ == "__main__":
