@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <sstream>
 
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/generation/beam_search.hpp"
@@ -78,6 +79,12 @@ class Stepper {
   bool use_cache_;
   nn::KVCache cache_;
 };
+
+std::string number_str(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
 
 bool contains(const std::vector<int64_t>& v, int64_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
@@ -238,12 +245,23 @@ GenerateOutput beam_search(Stepper& step, Sequences seqs, Sequences mask, const 
 
 }  // namespace
 
+std::vector<int64_t> infer_attention_mask(const std::vector<int64_t>& ids, std::optional<int64_t> pad_token_id,
+                                          const std::vector<int64_t>& eos_token_id) {
+  std::vector<int64_t> m(ids.size(), 1);
+  if (!pad_token_id || contains(eos_token_id, *pad_token_id) || !contains(ids, *pad_token_id)) return m;
+  for (size_t i = 0; i < ids.size(); ++i) m[i] = ids[i] != *pad_token_id ? 1 : 0;
+  return m;
+}
+
 GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const Tensor& attention_mask,
                         const GenerationConfig& config, const GenerateOptions& o) {
   GenerationConfig c = config;
   c.validate();
   if (!input_ids.defined() || input_ids.dim() != 2 || input_ids.size(0) == 0 || input_ids.size(1) == 0)
     throw ValueError("generate: input_ids must be a non-empty [batch, seq] tensor");
+  if (is_floating(input_ids.dtype()) || input_ids.dtype() == kBool)
+    throw ValueError(std::string("generate: input_ids must be an integer tensor (token ids), got ") +
+                     dtype_name(input_ids.dtype()));
   if (attention_mask.defined() && attention_mask.shape() != input_ids.shape())
     throw ValueError("generate: attention_mask " + shape_str(attention_mask.shape()) + " does not match input_ids " +
                      shape_str(input_ids.shape()));
@@ -255,8 +273,19 @@ GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const T
   if (!c.pad_token_id && !c.eos_token_id.empty()) c.pad_token_id = c.eos_token_id[0];
   const int64_t max_length = c.effective_max_length(L);
   const std::vector<int64_t> ids = input_ids.to_vector<int64_t>();
-  const std::vector<int64_t> m = attention_mask.defined() ? attention_mask.to_vector<int64_t>()
-                                                          : std::vector<int64_t>(size_t(B * L), 1);
+  std::vector<int64_t> m;
+  if (attention_mask.defined()) {
+    const std::vector<double> mv = attention_mask.to_vector<double>();
+    m.resize(mv.size());
+    for (size_t i = 0; i < mv.size(); ++i) {
+      if (mv[i] != 0 && mv[i] != 1)
+        throw ValueError("generate: attention_mask must hold only 0 and 1, found " + number_str(mv[i]) + " at [" +
+                         std::to_string(int64_t(i) / L) + ", " + std::to_string(int64_t(i) % L) + "]");
+      m[i] = int64_t(mv[i]);
+    }
+  } else {
+    m = infer_attention_mask(ids, c.pad_token_id, c.eos_token_id);
+  }
   // expand: num_beams rows per prompt (beam search), or num_return_sequences (sampling / greedy)
   const int64_t rep = c.num_beams > 1 ? c.num_beams : c.num_return_sequences;
   Sequences seqs, mask;

@@ -4,6 +4,7 @@
 // processors a GenerationConfig asks for, stopping criteria (max length, eos, stop strings), a
 // streamer and batched prompts with left padding. Decoding reuses a preallocated KV cache.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,15 @@ struct GenerateOutput {
   std::vector<Tensor> scores;          // output_scores: each step's processed scores [rows, vocab]
 };
 
-// input_ids [B, L] (left-padded), attention_mask [B, L] (undefined: all ones).
+// input_ids [B, L] (left-padded), attention_mask [B, L] of 0/1 (undefined: inferred from the padding,
+// as infer_attention_mask).
 GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const Tensor& attention_mask,
                         const GenerationConfig& config, const GenerateOptions& options = {});
+
+// The attention mask transformers' generate() infers when none is given: ids != pad_token_id
+// where pad_token_id is set, occurs in `ids` and is not an eos token; else all ones.
+std::vector<int64_t> infer_attention_mask(const std::vector<int64_t>& ids, std::optional<int64_t> pad_token_id,
+                                          const std::vector<int64_t>& eos_token_id);
 
 // The processors `config` asks for (repetition penalty, n-gram, bad words, min length, ...;
 // then temperature, top-k, top-p, min-p when sampling), in transformers' order.

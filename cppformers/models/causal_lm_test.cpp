@@ -177,5 +177,51 @@ TEST(Generate, SeededSamplingIsReproducibleAndStopsAtEos) {
   }
 }
 
+
+TEST(Generate, InfersTheAttentionMaskFromLeftPaddingAsTransformers) {
+  const std::string dir = hf_fixture("llama");
+  auto model = AutoModelForCausalLM::from_pretrained(dir);
+  const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
+  const Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
+  GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());  // pad 0, eos 2
+  c.update({{"max_new_tokens", 4}});
+  const auto with_mask = generate(*model, ids, mask, c).sequences;
+  EXPECT_EQ(generate(*model, ids, Tensor(), c).sequences, with_mask);  // row 1 is left-padded with 0s
+  // the inferred mask is ids != pad, unless pad is unset, absent from the ids or an eos token
+  const std::vector<int64_t> flat = ids.to_vector<int64_t>(), m = mask.to_vector<int64_t>();
+  EXPECT_EQ(infer_attention_mask(flat, 0, {2}), m);
+  EXPECT_EQ(infer_attention_mask(flat, 0, {0}), std::vector<int64_t>(flat.size(), 1));
+  EXPECT_EQ(infer_attention_mask(flat, std::nullopt, {2}), std::vector<int64_t>(flat.size(), 1));
+  EXPECT_EQ(infer_attention_mask(flat, 127, {2}), std::vector<int64_t>(flat.size(), 1));
+  // pad unset: transformers uses eos as pad, so nothing is inferred (all ones)
+  GenerationConfig nopad = c;
+  nopad.pad_token_id.reset();
+  nopad.eos_token_id = {0};
+  EXPECT_EQ(generate(*model, ids, Tensor(), nopad).sequences,
+            generate(*model, ids, Tensor::ones({2, 9}, kI64), nopad).sequences);
+}
+
+TEST(Generate, RejectsFloatIdsAndNonBinaryMasks) {
+  const std::string dir = hf_fixture("llama");
+  auto model = AutoModelForCausalLM::from_pretrained(dir);
+  GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());
+  c.update({{"max_new_tokens", 2}});
+  const Tensor ids = Tensor::from_vector(std::vector<int64_t>{5, 6, 7}, {1, 3});
+  try {
+    generate(*model, ids.to(kF32), Tensor(), c);
+    FAIL() << "float input_ids accepted";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("input_ids must be an integer tensor"), std::string::npos) << e.what();
+  }
+  try {
+    generate(*model, ids, Tensor::from_vector(std::vector<int64_t>{1, 2, 1}, {1, 3}), c);
+    FAIL() << "mask value 2 accepted";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("attention_mask must hold only 0 and 1, found 2 at [0, 1]"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_NO_THROW(generate(*model, ids, Tensor::from_vector(std::vector<float>{1, 1, 1}, {1, 3}), c));
+}
+
 }  // namespace
 }  // namespace cppformers
