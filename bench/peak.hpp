@@ -15,7 +15,8 @@ struct FmaPeak {
 FmaPeak fma_peak(int threads);
 // GFLOP/s of one n x n x n f32 GEMM through cppformers::cpu::gemm (best of a few).
 double gemm_ceiling(int n = 2048);
-// GB/s of reading a 1 GiB buffer with every thread (best of a few).
+// GB/s of reading a 1 GiB buffer with every thread, each streaming its own slice with the widest
+// vector loads (best of a few).
 double dram_read_gbs(int threads);
 
 // Wall-clock seconds (steady clock).
