@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -44,12 +45,24 @@ HWY_INLINE float Scalar(hwy::float16_t v) {
 
 constexpr int64_t kRowsPerBlock = 4;  // rows of W per block: R*MR accumulators stay in registers
 
-// y[m, n0 + r] = x[m, :] . W[n0 + r, :] for m < MR, r < R (R <= kRowsPerBlock). The block's rows
-// are read side by side, four short streams the hardware prefetcher does not pick up, so the
-// same columns of the next block (the memory right after this one when W is contiguous) are
-// prefetched by hand; this doubles the rate from DRAM at GPT-2's K = 768.
+// Elements before the first 64-byte boundary of W's rows when every row has the same alignment
+// (a row stride that is a multiple of 64 bytes), else 0. Vector loads that straddle two cache
+// lines cut the rate from DRAM by about a third, and a checkpoint's tensors are aligned to their
+// element size only (safetensors), so the vector loops start at that boundary.
+template <class T>
+int64_t AlignedHead(const T* w, int64_t ldw, int64_t len) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(w);
+  if ((ldw * int64_t(sizeof(T))) % 64 != 0 || a % sizeof(T) != 0) return 0;
+  return std::min<int64_t>(len, int64_t((64 - a % 64) % 64 / sizeof(T)));
+}
+
+// y[m, n0 + r] = x[m, :] . W[n0 + r, :] for m < MR, r < R (R <= kRowsPerBlock): vectors over
+// [k0, k1), scalars over the head [0, k0) and the tail [k1, K). The block's rows are read side
+// by side, four short streams the hardware prefetcher does not pick up, so the same columns of
+// the next block (the memory right after this one when W is contiguous) are prefetched by hand;
+// this doubles the rate from DRAM at GPT-2's K = 768.
 template <int MR, class T>
-HWY_INLINE void Block(int64_t R, int64_t K, const float* HWY_RESTRICT x, int64_t ldx,
+HWY_INLINE void Block(int64_t R, int64_t K, int64_t k0, int64_t k1, const float* HWY_RESTRICT x, int64_t ldx,
                       const T* HWY_RESTRICT w, int64_t ldw, float* HWY_RESTRICT y, int64_t ldy) {
   const hn::ScalableTag<float> d;
   const int64_t L = int64_t(hn::Lanes(d));
@@ -59,8 +72,7 @@ HWY_INLINE void Block(int64_t R, int64_t K, const float* HWY_RESTRICT x, int64_t
     for (int64_t r = 0; r < kRowsPerBlock; ++r) acc[m][r] = hn::Zero(d);
   const T* rows[kRowsPerBlock];
   for (int64_t r = 0; r < kRowsPerBlock; ++r) rows[r] = w + (r < R ? r : 0) * ldw;
-  int64_t k = 0;
-  for (; k + L <= K; k += L) {
+  for (int64_t k = k0; k < k1; k += L) {
     V xv[MR];
     for (int m = 0; m < MR; ++m) xv[m] = hn::LoadU(d, x + m * ldx + k);
     for (int64_t r = 0; r < kRowsPerBlock; ++r) {
@@ -72,7 +84,8 @@ HWY_INLINE void Block(int64_t R, int64_t K, const float* HWY_RESTRICT x, int64_t
   for (int m = 0; m < MR; ++m) {
     for (int64_t r = 0; r < R; ++r) {
       float s = hn::GetLane(hn::SumOfLanes(d, acc[m][r]));
-      for (int64_t kk = k; kk < K; ++kk) s += x[m * ldx + kk] * Scalar(rows[r][kk]);
+      for (int64_t kk = 0; kk < k0; ++kk) s += x[m * ldx + kk] * Scalar(rows[r][kk]);
+      for (int64_t kk = k1; kk < K; ++kk) s += x[m * ldx + kk] * Scalar(rows[r][kk]);
       y[m * ldy + r] = s;
     }
   }
@@ -80,12 +93,14 @@ HWY_INLINE void Block(int64_t R, int64_t K, const float* HWY_RESTRICT x, int64_t
 
 template <int MR, class T>
 void Rows(int64_t N, int64_t K, const float* x, int64_t ldx, const T* w, int64_t ldw, float* y, int64_t ldy) {
+  const int64_t L = int64_t(hn::Lanes(hn::ScalableTag<float>()));
+  const int64_t k0 = AlignedHead(w, ldw, K), k1 = k0 + (K - k0) / L * L;
   const int64_t blocks = (N + kRowsPerBlock - 1) / kRowsPerBlock;
 #pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t n0 = b * kRowsPerBlock;
     const int64_t R = N - n0 < kRowsPerBlock ? N - n0 : kRowsPerBlock;
-    Block<MR>(R, K, x, ldx, w + n0 * ldw, ldw, y + n0, ldy);
+    Block<MR>(R, K, k0, k1, x, ldx, w + n0 * ldw, ldw, y + n0, ldy);
   }
 }
 
@@ -102,7 +117,11 @@ HWY_INLINE void SliceKN(int64_t k0, int64_t k1, int64_t N, const float* HWY_REST
   const hn::ScalableTag<float> d;
   const int64_t L = int64_t(hn::Lanes(d));
   using V = hn::Vec<decltype(d)>;
-  const int64_t nv = N / L * L;
+  const int64_t n0 = AlignedHead(w, ldw, N), nv = n0 + (N - n0) / L * L;  // vectors over [n0, nv)
+  auto scalar = [N, n0, nv](auto&& f) {
+    for (int64_t n = 0; n < n0; ++n) f(n);
+    for (int64_t n = nv; n < N; ++n) f(n);
+  };
   std::fill(part, part + MR * N, 0.0f);
   int64_t k = k0;
   for (; k + 4 <= k1; k += 4) {
@@ -113,7 +132,7 @@ HWY_INLINE void SliceKN(int64_t k0, int64_t k1, int64_t N, const float* HWY_REST
     V xv[MR][4];
     for (int m = 0; m < MR; ++m)
       for (int j = 0; j < 4; ++j) xv[m][j] = hn::Set(d, x[m * ldx + k + j]);
-    for (int64_t n = 0; n < nv; n += L) {
+    for (int64_t n = n0; n < nv; n += L) {
       hwy::Prefetch(r0 + 4 * ldw + n);
       hwy::Prefetch(r1 + 4 * ldw + n);
       hwy::Prefetch(r2 + 4 * ldw + n);
@@ -126,20 +145,20 @@ HWY_INLINE void SliceKN(int64_t k0, int64_t k1, int64_t N, const float* HWY_REST
         hn::StoreU(hn::Add(hn::LoadU(d, pm), hn::Add(a, b)), d, pm);
       }
     }
-    for (int64_t n = nv; n < N; ++n)
+    scalar([&](int64_t n) {
       for (int m = 0; m < MR; ++m) {
         const float* xm = x + m * ldx + k;
         part[m * N + n] += (xm[0] * Scalar(r0[n]) + xm[2] * Scalar(r2[n])) + (xm[1] * Scalar(r1[n]) + xm[3] * Scalar(r3[n]));
       }
+    });
   }
   for (; k < k1; ++k) {
     const T* r0 = w + k * ldw;
     for (int m = 0; m < MR; ++m) {
       const V xk = hn::Set(d, x[m * ldx + k]);
       float* pm = part + m * N;
-      int64_t n = 0;
-      for (; n < nv; n += L) hn::StoreU(hn::MulAdd(xk, LoadW(d, r0, n), hn::LoadU(d, pm + n)), d, pm + n);
-      for (; n < N; ++n) pm[n] += x[m * ldx + k] * Scalar(r0[n]);
+      for (int64_t n = n0; n < nv; n += L) hn::StoreU(hn::MulAdd(xk, LoadW(d, r0, n), hn::LoadU(d, pm + n)), d, pm + n);
+      scalar([&](int64_t n) { pm[n] += x[m * ldx + k] * Scalar(r0[n]); });
     }
   }
 }

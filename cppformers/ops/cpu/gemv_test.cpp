@@ -4,6 +4,8 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,7 +40,8 @@ double gelu_tanh(double v) { return 0.5 * v * (1 + std::tanh(0.7978845608028654 
 
 // y = epilogue(x @ W^T) against a plain double loop, for W stored [N, K] (kn = false) or [K, N],
 // every row count the kernel takes, odd sizes (vector tails) and padded row strides.
-void check(int64_t M, int64_t N, int64_t K, WeightType wt, bool kn, bool epilogue, const std::string& what) {
+void check(int64_t M, int64_t N, int64_t K, WeightType wt, bool kn, bool epilogue, const std::string& what,
+           int64_t w_offset = -1) {
   std::mt19937 rng(unsigned(M * 1000003 + N * 1009 + K * 7 + int(wt) * 3 + kn));
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   const int64_t ldx = K + 3, ldy = N + 5;
@@ -53,6 +56,15 @@ void check(int64_t M, int64_t N, int64_t K, WeightType wt, bool kn, bool epilogu
   Epilogue ep;
   if (epilogue) ep = Epilogue{bias.data(), Activation::kGeluTanh, residual.data()};
   const void* wp = wt == WeightType::kF32 ? static_cast<const void*>(w.f32.data()) : w.half.data();
+  std::vector<unsigned char> placed;  // W copied to w_offset bytes past a 64-byte boundary
+  if (w_offset >= 0) {
+    const size_t bytes = size_t(N * K) * (wt == WeightType::kF32 ? 4 : 2);
+    placed.resize(bytes + 128);
+    const uintptr_t base = (reinterpret_cast<uintptr_t>(placed.data()) + 63) / 64 * 64;
+    unsigned char* at = placed.data() + (base - reinterpret_cast<uintptr_t>(placed.data())) + w_offset;
+    std::memcpy(at, wp, bytes);
+    wp = at;
+  }
   gemv(M, N, K, x.data(), ldx, wp, wt, sn, sk, y.data(), ldy, ep);
   double max_err = 0;
   for (int64_t m = 0; m < M; ++m)
@@ -90,6 +102,20 @@ TEST(Gemv, AgainstNaiveEveryLayoutTypeAndRowCount) {
 TEST(Gemv, KNPartialsAreResetBetweenCalls) {
   for (auto [N, K] : std::vector<std::pair<int64_t, int64_t>>{{512, 96}, {40, 64}, {700, 200}, {3, 33}})
     check(2, N, K, WeightType::kBF16, true, false, "N " + std::to_string(N) + " K " + std::to_string(K));
+}
+
+// Checkpoint tensors are aligned to their element size only; the kernels peel the elements
+// before the first 64-byte boundary. Every offset, with row strides that keep all rows equally
+// aligned (multiples of 64 bytes) and ones that do not.
+TEST(Gemv, WeightsAtEveryAlignment) {
+  for (WeightType wt : {WeightType::kF32, WeightType::kBF16})
+    for (bool kn : {false, true})
+      for (int64_t offset = 0; offset < 64; offset += wt == WeightType::kF32 ? 4 : 2)
+        for (auto [N, K] : std::vector<std::pair<int64_t, int64_t>>{{37, 64}, {64, 96}, {9, 131}, {70, 40}})
+          check(kn ? 2 : 1, N, K, wt, kn, false,
+                "type " + std::to_string(int(wt)) + (kn ? " [K, N]" : " [N, K]") + " offset " + std::to_string(offset) +
+                    " N " + std::to_string(N) + " K " + std::to_string(K),
+                offset);
 }
 
 TEST(Gemv, RejectsRowCountsOutsideTheKernel) {
