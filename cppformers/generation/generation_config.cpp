@@ -135,7 +135,12 @@ void GenerationConfig::validate() const {
   if (min_p && !(*min_p >= 0 && *min_p <= 1)) throw ValueError("generate: min_p must be in [0, 1]");
   if (top_k < 0) throw ValueError("generate: top_k must be >= 0");
   if (!(repetition_penalty > 0)) throw ValueError("generate: repetition_penalty must be strictly positive");
-  if (max_new_tokens && *max_new_tokens < 0) throw ValueError("generate: max_new_tokens must be >= 0");
+  if (max_new_tokens && *max_new_tokens <= 0)
+    throw ValueError("generate: max_new_tokens must be greater than 0, but is " + std::to_string(*max_new_tokens));
+  if (min_new_tokens && *min_new_tokens < 0)
+    throw ValueError("generate: min_new_tokens must be >= 0, but is " + std::to_string(*min_new_tokens));
+  if (min_length < 0) throw ValueError("generate: min_length must be >= 0, but is " + std::to_string(min_length));
+  if (max_length < 0) throw ValueError("generate: max_length must be >= 0, but is " + std::to_string(max_length));
 }
 
 }  // namespace cppformers

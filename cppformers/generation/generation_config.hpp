@@ -56,7 +56,8 @@ struct GenerationConfig {
 
   // max_length for a prompt of `input_len` (max_new_tokens wins).
   int64_t effective_max_length(int64_t input_len) const {
-    return max_new_tokens ? input_len + *max_new_tokens : max_length;
+    if (!max_new_tokens) return max_length;
+    return *max_new_tokens > INT64_MAX - input_len ? INT64_MAX : input_len + *max_new_tokens;  // saturates
   }
   // Checks values (temperature > 0, 0 <= top_p <= 1, num_return_sequences <= num_beams, ...).
   void validate() const;

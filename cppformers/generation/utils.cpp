@@ -272,6 +272,9 @@ GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const T
     throw ValueError("generate: a streamer needs a batch of 1 and no beam search");
   if (!c.pad_token_id && !c.eos_token_id.empty()) c.pad_token_id = c.eos_token_id[0];
   const int64_t max_length = c.effective_max_length(L);
+  if (L >= max_length)  // as transformers 4.45's _validate_generated_length
+    throw ValueError("generate: input length of input_ids is " + std::to_string(L) + ", but max_length is set to " +
+                     std::to_string(max_length) + "; increase max_length or, better, set max_new_tokens");
   const std::vector<int64_t> ids = input_ids.to_vector<int64_t>();
   std::vector<int64_t> m;
   if (attention_mask.defined()) {
@@ -303,9 +306,7 @@ GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const T
   ops::Generator& gen = o.generator ? *o.generator : (c.seed ? local : ops::default_generator());
   Stepper step(model, c.use_cache, std::max(max_length, L));
   GenerateOutput out;
-  if (max_length <= L) {
-    out.sequences = seqs;
-  } else if (c.num_beams > 1) {
+  if (c.num_beams > 1) {
     out = beam_search(step, seqs, mask, c, procs, B, L, max_length, gen);
   } else {
     out = greedy_or_sample(step, seqs, mask, c, procs, o, L, max_length, gen);

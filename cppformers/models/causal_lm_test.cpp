@@ -11,6 +11,7 @@
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/nn/kv_cache.hpp"
 #include "cppformers/ops/ops.hpp"
+#include "cppformers/testing/fake_hub.hpp"
 #include "cppformers/testing/fixtures.hpp"
 
 namespace cppformers {
@@ -221,6 +222,46 @@ TEST(Generate, RejectsFloatIdsAndNonBinaryMasks) {
         << e.what();
   }
   EXPECT_NO_THROW(generate(*model, ids, Tensor::from_vector(std::vector<float>{1, 1, 1}, {1, 3}), c));
+}
+
+
+// The CLI's generate/forward name the file, tensor or flag of a bad input and exit 1 (2: flags).
+TEST(GenerateCli, RejectsBadInputsNamingTheFileTensorOrFlag) {
+  const std::string model = hf_fixture("llama");
+  std::string tmpl = (std::filesystem::temp_directory_path() / "cf_gen_cli_XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
+  const Tensor ids = Tensor::from_vector(std::vector<int64_t>{1, 23, 58}, {1, 3});
+  io::save_file({{"input_ids", ids}}, dir + "/good.safetensors");
+  io::save_file({{"input_ids", ids.to(kF32)}}, dir + "/float.safetensors");
+  io::save_file({{"input_ids", ids}, {"foo", ids}}, dir + "/extra.safetensors");
+  io::save_file({{"input_ids", ids}, {"attention_mask", Tensor::from_vector(std::vector<int64_t>{1, 5, 1}, {1, 3})}},
+                dir + "/mask.safetensors");
+  const std::string base = "generate --model " + model + " --no-progress --inputs " + dir;
+  auto expect_error = [](const testing::CliRun& r, int code, const std::vector<std::string>& words) {
+    EXPECT_EQ(r.code, code) << r.out << r.err;
+    for (const std::string& w : words) EXPECT_NE(r.err.find(w), std::string::npos) << w << " not in: " << r.err;
+  };
+  testing::CliRun r = testing::run_cli(base + "/good.safetensors --max-new-tokens 2");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["sequences"][0].size(), 5u);
+  expect_error(testing::run_cli(base + "/float.safetensors --max-new-tokens 2"), 1,
+               {dir + "/float.safetensors", "'input_ids'", "float32"});
+  expect_error(testing::run_cli(base + "/extra.safetensors --max-new-tokens 2"), 1, {dir + "/extra.safetensors", "'foo'"});
+  expect_error(testing::run_cli(base + "/mask.safetensors --max-new-tokens 2"), 1,
+               {dir + "/mask.safetensors", "'attention_mask'", "only 0 and 1"});
+  expect_error(testing::run_cli(base + "/good.safetensors --max-new-tokens 0"), 1, {"max_new_tokens must be greater than 0"});
+  expect_error(testing::run_cli(base + "/good.safetensors --max-length 3"), 1,
+               {"input length of input_ids is 3, but max_length is set to 3"});
+  expect_error(testing::run_cli(base + "/good.safetensors --min-new-tokens -3"), 1, {"min_new_tokens"});
+  expect_error(testing::run_cli(base + "/good.safetensors --do-sample --seed 99999999999999999999"), 2,
+               {"--seed", "out of range"});
+  expect_error(testing::run_cli(base + "/good.safetensors --max-new-tokens 99999999999999999999"), 2,
+               {"--max-new-tokens", "out of range"});
+  expect_error(testing::run_cli("generate --model " + model + " --no-progress hello --system hi"), 1, {"--system", "--chat"});
+  expect_error(testing::run_cli("forward --model " + model + " --inputs " + dir + "/extra.safetensors"), 1,
+               {dir + "/extra.safetensors", "'foo'"});
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 // on) is a user message, rendered with the tokenizer's chat template and the generation prompt
 // (--system adds a system message, --template-kwargs e.g. '{"enable_thinking": false}'), and the
 // assistant's reply is streamed.
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cppformers/auto/auto_model.hpp"
@@ -48,6 +50,8 @@ int run_generate(const GenerateArgs& a) {
   else if (a.dtype != "float32" && a.dtype != "f32") throw ValueError("--dtype: expected float32 or bfloat16, got '" + a.dtype + "'");
   if (a.chat && !a.inputs.empty()) throw ValueError("--chat takes a PROMPT (or user messages on stdin), not --inputs");
   if (!a.chat && a.inputs.empty() == a.prompt.empty()) throw ValueError("give exactly one of PROMPT and --inputs FILE.safetensors");
+  if (!a.chat && !a.system.empty()) throw ValueError("--system needs --chat (it adds a system message to the chat)");
+  if (!a.chat && !a.template_kwargs.empty()) throw ValueError("--template-kwargs needs --chat");
   const bool seq2seq = is_encoder_decoder_folder(dir);
   if (seq2seq && a.chat) throw NotSupportedError("--chat needs a decoder-only (causal) language model");
   auto model = seq2seq ? load_model_from_architectures(dir, opts) : AutoModelForCausalLM::from_pretrained(dir, opts);
@@ -81,7 +85,20 @@ int run_generate(const GenerateArgs& a) {
   if (!a.inputs.empty()) {
     io::StateDict t = io::load_file(a.inputs);
     if (!t.count("input_ids")) throw ValueError(a.inputs + ": no 'input_ids' tensor");
+    std::string unknown;
+    for (const auto& [name, _] : t)
+      if (name != "input_ids" && name != "attention_mask") unknown += (unknown.empty() ? "'" : ", '") + name + "'";
+    if (!unknown.empty())  // transformers: "The following `model_kwargs` are not used by the model"
+      throw ValueError(a.inputs + ": tensors " + unknown + " are not generate() inputs (expected input_ids, attention_mask)");
+    if (is_floating(t.at("input_ids").dtype()) || t.at("input_ids").dtype() == kBool)
+      throw ValueError(a.inputs + ": tensor 'input_ids' must hold integer token ids, got " +
+                       dtype_name(t.at("input_ids").dtype()));
     Tensor mask = t.count("attention_mask") ? t.at("attention_mask") : Tensor();
+    if (mask.defined()) {
+      for (double v : mask.to_vector<double>())
+        if (v != 0 && v != 1)
+          throw ValueError(a.inputs + ": tensor 'attention_mask' must hold only 0 and 1, found " + nlohmann::json(v).dump());
+    }
     GenerateOutput out = generate(*model, t.at("input_ids"), mask, cfg);
     nlohmann::json j;
     j["sequences"] = out.sequences;
@@ -150,31 +167,42 @@ int run_generate(const GenerateArgs& a) {
   return 0;
 }
 
+// CLI11 2.1 turns an integer beyond int64 into INT64_MAX/MIN without a word; reject it instead.
+const CLI::Validator kFitsInt64(
+    [](std::string& text) -> std::string {
+      errno = 0;
+      char* end = nullptr;
+      std::strtoll(text.c_str(), &end, 10);
+      if (errno == ERANGE) return "'" + text + "' is out of range for a 64-bit integer";
+      return {};
+    },
+    "INT64");
+
 CommandRegistration reg{{"generate", "Generate text (or token ids) with a causal language model",
                          [](CLI::App& app) -> std::function<int()> {
                            auto a = std::make_shared<GenerateArgs>();
                            app.add_option("--model", a->model, "model folder (config.json + *.safetensors) or Hub id")->required();
                            app.add_option("prompt", a->prompt, "text to continue (needs the folder's tokenizer)");
                            app.add_option("--inputs", a->inputs, "safetensors with input_ids (and attention_mask): prints ids as JSON");
-                           app.add_option("--max-new-tokens", a->max_new_tokens, "tokens to generate");
-                           app.add_option("--max-length", a->max_length, "total length, prompt included");
-                           app.add_option("--min-new-tokens", a->min_new_tokens, "no eos before this many new tokens");
-                           app.add_option("--num-beams", a->num_beams, "beam search with this many beams");
+                           app.add_option("--max-new-tokens", a->max_new_tokens, "tokens to generate")->check(kFitsInt64);
+                           app.add_option("--max-length", a->max_length, "total length, prompt included")->check(kFitsInt64);
+                           app.add_option("--min-new-tokens", a->min_new_tokens, "no eos before this many new tokens")->check(kFitsInt64);
+                           app.add_option("--num-beams", a->num_beams, "beam search with this many beams")->check(kFitsInt64);
                            app.add_flag("--do-sample", a->do_sample, "sample instead of greedy/beam search");
                            app.add_flag("--greedy", a->greedy, "never sample (overrides generation_config.json)");
                            app.add_option("--temperature", a->temperature, "sampling temperature");
-                           app.add_option("--top-k", a->top_k, "keep the k most likely tokens (0: all)");
+                           app.add_option("--top-k", a->top_k, "keep the k most likely tokens (0: all)")->check(kFitsInt64);
                            app.add_option("--top-p", a->top_p, "nucleus sampling threshold");
                            app.add_option("--min-p", a->min_p, "drop tokens below min_p x the top probability");
-                           app.add_option("--seed", a->seed, "sampling seed (reproducible runs)");
+                           app.add_option("--seed", a->seed, "sampling seed (reproducible runs)")->check(kFitsInt64);
                            app.add_option("--repetition-penalty", a->repetition_penalty, "penalise repeated tokens");
-                           app.add_option("--no-repeat-ngram-size", a->no_repeat_ngram_size, "never repeat an n-gram");
+                           app.add_option("--no-repeat-ngram-size", a->no_repeat_ngram_size, "never repeat an n-gram")->check(kFitsInt64);
                            app.add_option("--length-penalty", a->length_penalty, "beam score = logprob / length^this");
                            app.add_option("--early-stopping", a->early_stopping, "beam search: true, false or never")
                                ->check(CLI::IsMember({"true", "false", "never"}));
-                           app.add_option("--num-return-sequences", a->num_return_sequences, "sequences per prompt");
-                           app.add_option("--eos-token-id", a->eos_token_id, "end-of-sequence id(s)");
-                           app.add_option("--pad-token-id", a->pad_token_id, "padding id");
+                           app.add_option("--num-return-sequences", a->num_return_sequences, "sequences per prompt")->check(kFitsInt64);
+                           app.add_option("--eos-token-id", a->eos_token_id, "end-of-sequence id(s)")->check(kFitsInt64);
+                           app.add_option("--pad-token-id", a->pad_token_id, "padding id")->check(kFitsInt64);
                            app.add_option("--stop", a->stop, "stop strings");
                            app.add_option("--kwargs", a->kwargs, "further generate() kwargs as a JSON object");
                            app.add_flag("--no-cache", a->no_cache, "recompute the whole sequence every step");
