@@ -9,6 +9,8 @@
 //            prompt.safetensors) first; without it DIR must exist.
 //   --bf16   loads the weights as bfloat16 (cppformers computes in f32).
 // Prints one JSON line: prefill/decode tokens/s (median of iters), the floor, the greedy ids.
+// The DRAM read rate is measured after every timed run, and decode_floor_share is the median of
+// each run's decode rate over the floor from the rate measured right after it.
 #include <omp.h>
 
 #include <algorithm>
@@ -88,7 +90,7 @@ int main(int argc, char** argv) {
   const cf::Tensor ids = cf::io::load_file(dir + "/prompt.safetensors").at("input_ids");
   const int64_t P = ids.size(1);
   cf::autograd::NoGradGuard no_grad;
-  std::vector<double> pre, dec;
+  std::vector<double> pre, dec, dram, share;
   std::vector<int64_t> out_ids;
   for (int it = 0; it < iters + 1; ++it) {  // the first run warms up
     cf::nn::KVCache cache(P + decode);
@@ -112,15 +114,20 @@ int main(int argc, char** argv) {
     if (it == 0) { out_ids = gen; continue; }
     pre.push_back(double(P) / (t1 - t0));
     dec.push_back(double(decode - 1) / (t2 - t1));
+    // The machine's memory rate drifts over minutes: measure it right after each decode, and
+    // compare each decode with its own floor.
+    dram.push_back(bench::dram_read_gbs(threads));
+    share.push_back(dec.back() / (dram.back() * 1e9 / double(weight_bytes)));
   }
-  const double gbs = bench::dram_read_gbs(threads);
+  const double gbs = bench::median(dram);
   const double floor_tps = gbs * 1e9 / double(weight_bytes);
   json r = {{"impl", "cppformers"}, {"arch", arch}, {"weights", bf16 ? "bf16" : "f32"}, {"threads", threads},
             {"prompt_tokens", P}, {"decode_tokens", decode}, {"prefill_tok_s", bench::median(pre)},
             {"prefill_tok_s_best", *std::max_element(pre.begin(), pre.end())}, {"decode_tok_s", bench::median(dec)},
             {"decode_tok_s_best", *std::max_element(dec.begin(), dec.end())}, {"weight_bytes", weight_bytes},
             {"dram_read_gbs", gbs}, {"floor_decode_tok_s", floor_tps}, {"ids", out_ids},
-            {"prefill_runs", pre}, {"decode_runs", dec}};
+            {"prefill_runs", pre}, {"decode_runs", dec}, {"dram_runs", dram},
+            {"decode_floor_share", bench::median(share)}, {"floor_share_runs", share}};
   std::printf("%s\n", r.dump().c_str());
   return 0;
 }
