@@ -96,9 +96,20 @@ int64_t argmax_row(const float* row, int64_t n) {
   return best;
 }
 
-int64_t sample_row(const float* scores, int64_t n, ops::Generator& gen) {
+// As torch.multinomial, which generate() samples with: probabilities that are NaN, infinite or
+// negative (logits holding NaN or +inf, or all -inf) are an error.
+void check_probs(const std::vector<float>& p, int64_t step, int64_t row) {
+  for (float v : p)
+    if (!std::isfinite(v) || v < 0)
+      throw ValueError("generate: sampling new token " + std::to_string(step + 1) + " (step " + std::to_string(step) +
+                       ", row " + std::to_string(row) + "): the probability tensor contains either inf, nan or element < 0; the model's logits are "
+                       "not finite (check the weights and config.json)");
+}
+
+int64_t sample_row(const float* scores, int64_t n, ops::Generator& gen, int64_t step, int64_t row) {
   std::vector<float> p(scores, scores + n);
   softmax_inplace(p.data(), n);
+  check_probs(p, step, row);
   double total = 0;
   for (float v : p) total += v;
   std::uniform_real_distribution<double> U(0.0, total);
@@ -146,8 +157,10 @@ GenerateOutput greedy_or_sample(Stepper& step, Sequences seqs, Sequences mask, c
     float* s = logits.data<float>();
     procs.process(seqs, s, N, V);
     if (c.output_scores) out.scores.push_back(logits.clone());
+    const int64_t step_no = int64_t(seqs[0].size()) - prompt_len;
     for (int64_t r = 0; r < N; ++r) {
-      int64_t t = c.do_sample ? sample_row(s + r * V, V, gen) : argmax_row(s + r * V, V);
+      int64_t t = c.do_sample ? sample_row(s + r * V, V, gen, step_no, r)
+                              : argmax_row(s + r * V, V);
       if (has_eos && !unfinished[size_t(r)]) t = pad;
       seqs[size_t(r)].push_back(t);
       mask[size_t(r)].push_back(1);
@@ -194,6 +207,7 @@ GenerateOutput beam_search(Stepper& step, Sequences seqs, Sequences mask, const 
       if (c.do_sample) {  // multinomial without replacement over softmax(scores), then best first
         std::vector<float> p(flat, flat + n);
         softmax_inplace(p.data(), n);
+        check_probs(p, int64_t(seqs[0].size()) - prompt_len, b * K);
         for (int64_t draw = 0; draw < k; ++draw) {
           double total = 0;
           for (float v : p) total += v;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "cppformers/auto/auto_model.hpp"
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/generation/utils.hpp"
@@ -262,6 +264,45 @@ TEST(GenerateCli, RejectsBadInputsNamingTheFileTensorOrFlag) {
   expect_error(testing::run_cli("forward --model " + model + " --inputs " + dir + "/extra.safetensors"), 1,
                {dir + "/extra.safetensors", "'foo'"});
   std::filesystem::remove_all(dir);
+}
+
+
+// Sets row `row`'s scores to NaN once the sequences are `at` long.
+struct NanAt : LogitsProcessor {
+  size_t at;
+  int64_t row;
+  NanAt(size_t a, int64_t r) : at(a), row(r) {}
+  void process(const Sequences& ids, float* scores, int64_t, int64_t vocab) const override {
+    if (ids[0].size() == at)
+      for (int64_t v = 0; v < vocab; ++v) scores[row * vocab + v] = std::numeric_limits<float>::quiet_NaN();
+  }
+};
+
+TEST(Generate, SamplingFromNanLogitsIsAnErrorNamingTheStep) {
+  const std::string dir = hf_fixture("llama");
+  auto model = AutoModelForCausalLM::from_pretrained(dir);
+  const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
+  const Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
+  GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());
+  c.update({{"do_sample", true}, {"max_new_tokens", 4}, {"seed", 1}});
+  GenerateOptions o;
+  o.logits_processor = std::make_shared<LogitsProcessorList>();
+  o.logits_processor->add(std::make_shared<NanAt>(size_t(ids.size(1) + 2), 1));
+  for (int64_t beams : {1, 2}) {
+    c.num_beams = beams;
+    try {
+      generate(*model, ids, mask, c, o);
+      FAIL() << "sampled from NaN probabilities, beams " << beams;
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("new token 3 (step 2"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("inf, nan or element < 0"), std::string::npos) << e.what();
+    }
+  }
+  // greedy keeps torch.argmax's answer (the first NaN)
+  c.do_sample = false;
+  c.num_beams = 1;
+  const auto g = generate(*model, ids, mask, c, o).sequences;
+  EXPECT_EQ(g[1][size_t(ids.size(1) + 2)], 0);
 }
 
 }  // namespace
