@@ -30,33 +30,6 @@ std::vector<int64_t> int_list(const nlohmann::json& j, const char* key) {
   return out;
 }
 
-// Bans everything but `token` (score 0) in the rows.
-void force_token(float* scores, int64_t rows, int64_t vocab, int64_t token) {
-  const float ninf = -std::numeric_limits<float>::infinity();
-  for (int64_t r = 0; r < rows; ++r) {
-    float* s = scores + r * vocab;
-    for (int64_t v = 0; v < vocab; ++v) s[v] = v == token ? 0.0f : ninf;
-  }
-}
-
-class ForcedBOSLogitsProcessor : public LogitsProcessor {
- public:
-  explicit ForcedBOSLogitsProcessor(int64_t bos) : bos_(bos) {}
-  void process(const Sequences& ids, float* scores, int64_t rows, int64_t vocab) const override {
-    if (!ids.empty() && ids[0].size() == 1) force_token(scores, rows, vocab, bos_);
-  }
-  int64_t bos_;
-};
-
-class ForcedEOSLogitsProcessor : public LogitsProcessor {
- public:
-  ForcedEOSLogitsProcessor(int64_t max_length, int64_t eos) : max_length_(max_length), eos_(eos) {}
-  void process(const Sequences& ids, float* scores, int64_t rows, int64_t vocab) const override {
-    if (!ids.empty() && int64_t(ids[0].size()) == max_length_ - 1) force_token(scores, rows, vocab, eos_);
-  }
-  int64_t max_length_, eos_;
-};
-
 class SuppressTokensAtBeginLogitsProcessor : public LogitsProcessor {
  public:
   SuppressTokensAtBeginLogitsProcessor(std::vector<int64_t> tokens, int64_t begin) : tokens_(std::move(tokens)), begin_(begin) {}
@@ -131,8 +104,9 @@ GenerateOutput generate_seq2seq(Seq2SeqLM& model, const ModelInputs& enc_in, con
   auto is_eos = [&](int64_t t) { return std::find(eos.begin(), eos.end(), t) != eos.end(); };
 
   LogitsProcessorList procs = make_logits_processors(config, P);
-  if (extras.forced_bos_token_id) procs.add(std::make_shared<ForcedBOSLogitsProcessor>(*extras.forced_bos_token_id));
-  if (extras.forced_eos_token_id)
+  // (make_logits_processors already applies the GenerationConfig's forced_bos/eos_token_id)
+  if (extras.forced_bos_token_id && !config.forced_bos_token_id) procs.add(std::make_shared<ForcedBOSLogitsProcessor>(*extras.forced_bos_token_id));
+  if (extras.forced_eos_token_id && !config.forced_eos_token_id)
     procs.add(std::make_shared<ForcedEOSLogitsProcessor>(max_length, *extras.forced_eos_token_id));
   if (!extras.begin_suppress_tokens.empty())
     procs.add(std::make_shared<SuppressTokensAtBeginLogitsProcessor>(extras.begin_suppress_tokens, P));

@@ -33,9 +33,93 @@ GenerationConfig GenerationConfig::from_pretrained(const std::string& dir, const
   return model_config ? from_model_config(*model_config) : GenerationConfig();
 }
 
+namespace {
+
+// transformers 4.45 generation parameters that cppformers does not implement, with the values
+// that leave generation unchanged (null always does).
+const std::vector<std::pair<const char*, std::vector<json>>>& unsupported_parameters() {
+  static const std::vector<std::pair<const char*, std::vector<json>>> list = {
+      {"penalty_alpha", {}},  // contrastive search
+      {"num_beam_groups", {1}},
+      {"diversity_penalty", {0}},
+      {"typical_p", {1}},
+      {"epsilon_cutoff", {0}},
+      {"eta_cutoff", {0}},
+      {"encoder_repetition_penalty", {1}},
+      {"encoder_no_repeat_ngram_size", {0}},
+      {"force_words_ids", {}},
+      {"constraints", {}},
+      {"sequence_bias", {}},
+      {"exponential_decay_length_penalty", {}},
+      {"guidance_scale", {1}},
+      {"remove_invalid_values", {false}},
+      {"max_time", {}},
+      {"dola_layers", {}},
+      {"token_healing", {false}},
+      {"watermarking_config", {}},
+      {"low_memory", {false}},
+      {"prompt_lookup_num_tokens", {}},
+      {"output_attentions", {false}},
+      {"output_hidden_states", {false}},
+      {"output_logits", {false}},
+  };
+  return list;
+}
+
+// The other transformers 4.45 generation parameters (implemented, or harmless to ignore), and
+// cppformers' own (seed) and the encoder-decoder ones.
+const std::vector<const char*>& known_parameters() {
+  static const std::vector<const char*> list = {
+      "max_length", "max_new_tokens", "min_length", "min_new_tokens", "early_stopping", "stop_strings", "do_sample",
+      "num_beams", "use_cache", "cache_implementation", "cache_config", "return_legacy_cache", "temperature", "top_k",
+      "top_p", "min_p", "repetition_penalty", "length_penalty", "no_repeat_ngram_size", "bad_words_ids",
+      "renormalize_logits", "forced_bos_token_id", "forced_eos_token_id", "suppress_tokens", "begin_suppress_tokens",
+      "forced_decoder_ids", "num_return_sequences", "output_scores", "return_dict_in_generate", "pad_token_id",
+      "bos_token_id", "eos_token_id", "decoder_start_token_id", "num_assistant_tokens",
+      "num_assistant_tokens_schedule", "assistant_confidence_threshold", "max_matching_ngram_size",
+      "generation_kwargs", "seed"};
+  return list;
+}
+
+// A forced token id: an integer, or a one-element list of one (transformers accepts lists).
+std::optional<int64_t> forced_id(const json& j, const char* key, const std::string& file) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  const json& v = j[key];
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_array() && v.size() == 1 && v[0].is_number_integer()) return v[0].get<int64_t>();
+  throw FormatError(file + ": key '" + key + "' should be a token id (an integer), got " + v.dump());
+}
+
+}  // namespace
+
+void GenerationConfig::check_kwarg_names(const json& j, const std::string& where) {
+  if (!j.is_object()) throw ValueError(where + ": expected a JSON object of generate() arguments, got " + j.dump());
+  std::string unknown;
+  for (const auto& [key, _] : j.items()) {
+    bool found = false;
+    for (const char* k : known_parameters()) found = found || key == k;
+    for (const auto& [k, neutral] : unsupported_parameters()) found = found || key == k;
+    if (!found) unknown += (unknown.empty() ? "'" : ", '") + key + "'";
+  }
+  if (!unknown.empty())
+    throw ValueError(where + ": " + unknown + " " + (unknown.find(',') == std::string::npos ? "is not a" : "are not") +
+                     " generation parameter" + (unknown.find(',') == std::string::npos ? "" : "s") +
+                     " (transformers: the following `model_kwargs` are not used by the model)");
+}
+
 void GenerationConfig::update(const json& j, const std::string& file) {
   using io::json_get;
   if (!j.is_object()) throw FormatError(file + ": expected a JSON object");
+  for (const auto& [key, neutral] : unsupported_parameters()) {
+    if (!j.contains(key) || j[key].is_null()) continue;
+    bool is_neutral = false;
+    for (const json& v : neutral) is_neutral = is_neutral || j[key] == v;
+    if (!is_neutral)
+      throw NotSupportedError("generate: '" + std::string(key) + "' = " + j[key].dump() + " is not supported (" + file +
+                              ")");
+  }
+  forced_bos_token_id = j.contains("forced_bos_token_id") ? forced_id(j, "forced_bos_token_id", file) : forced_bos_token_id;
+  forced_eos_token_id = j.contains("forced_eos_token_id") ? forced_id(j, "forced_eos_token_id", file) : forced_eos_token_id;
   auto opt_int = [&](const char* key, std::optional<int64_t>& slot) {
     if (!j.contains(key)) return;
     if (j[key].is_null()) slot.reset();
@@ -103,6 +187,8 @@ json GenerationConfig::to_json() const {
   json j;
   j["max_length"] = max_length;
   if (max_new_tokens) j["max_new_tokens"] = *max_new_tokens;
+  if (forced_bos_token_id) j["forced_bos_token_id"] = *forced_bos_token_id;
+  if (forced_eos_token_id) j["forced_eos_token_id"] = *forced_eos_token_id;
   j["min_length"] = min_length;
   if (min_new_tokens) j["min_new_tokens"] = *min_new_tokens;
   j["early_stopping"] = early_stopping == 2 ? json("never") : json(early_stopping == 1);

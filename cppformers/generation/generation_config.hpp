@@ -35,6 +35,7 @@ struct GenerationConfig {
   std::vector<std::vector<int64_t>> bad_words_ids;
   std::vector<int64_t> suppress_tokens;
   bool renormalize_logits = false;
+  std::optional<int64_t> forced_bos_token_id, forced_eos_token_id;
   // output
   int64_t num_return_sequences = 1;
   bool output_scores = false;
@@ -50,8 +51,13 @@ struct GenerationConfig {
   // DIR/generation_config.json if present, else the model config's bos/eos/pad ids.
   static GenerationConfig from_pretrained(const std::string& dir, const PretrainedConfig* model_config = nullptr);
   static GenerationConfig from_model_config(const PretrainedConfig& c);
-  // Applies the keys present in `kwargs` (Python's generate(**kwargs) names).
+  // Applies the keys present in `kwargs` (Python's generate(**kwargs) names). A transformers
+  // generation parameter that cppformers does not implement (typical_p, penalty_alpha, ...) is
+  // an error unless it holds its neutral value; other unknown keys are ignored, as Python keeps them.
   void update(const nlohmann::json& kwargs, const std::string& where = "generate kwargs");
+  // For generate(**kwargs) from a user: a key that is no generation parameter at all is an error
+  // naming it (transformers: "The following `model_kwargs` are not used by the model").
+  static void check_kwarg_names(const nlohmann::json& kwargs, const std::string& where);
   nlohmann::json to_json() const;
 
   // max_length for a prompt of `input_len` (max_new_tokens wins).

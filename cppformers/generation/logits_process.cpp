@@ -200,4 +200,21 @@ void LogitNormalization::process(const Sequences&, float* s, int64_t rows, int64
   for (int64_t r = 0; r < rows; ++r) log_softmax_inplace(s + r * vocab, vocab);
 }
 
+namespace {
+// Bans everything but `token` (score 0) in every row.
+void force_only(float* scores, int64_t rows, int64_t vocab, int64_t token) {
+  const float ninf = -std::numeric_limits<float>::infinity();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t v = 0; v < vocab; ++v) scores[r * vocab + v] = v == token ? 0.0f : ninf;
+}
+}  // namespace
+
+void ForcedBOSLogitsProcessor::process(const Sequences& ids, float* scores, int64_t rows, int64_t vocab) const {
+  if (!ids.empty() && ids[0].size() == 1) force_only(scores, rows, vocab, bos);
+}
+
+void ForcedEOSLogitsProcessor::process(const Sequences& ids, float* scores, int64_t rows, int64_t vocab) const {
+  if (!ids.empty() && int64_t(ids[0].size()) == max_length - 1) force_only(scores, rows, vocab, eos);
+}
+
 }  // namespace cppformers

@@ -99,6 +99,22 @@ class MinLengthLogitsProcessor : public LogitsProcessor {
   std::vector<int64_t> eos_token_id;
 };
 
+// At the first step of a one-token sequence (the decoder start), only `bos` may follow.
+class ForcedBOSLogitsProcessor : public LogitsProcessor {
+ public:
+  explicit ForcedBOSLogitsProcessor(int64_t bos) : bos(bos) {}
+  void process(const Sequences& input_ids, float* scores, int64_t rows, int64_t vocab) const override;
+  int64_t bos;
+};
+
+// When the sequences are max_length - 1 long, only `eos` may follow.
+class ForcedEOSLogitsProcessor : public LogitsProcessor {
+ public:
+  ForcedEOSLogitsProcessor(int64_t max_length, int64_t eos) : max_length(max_length), eos(eos) {}
+  void process(const Sequences& input_ids, float* scores, int64_t rows, int64_t vocab) const override;
+  int64_t max_length, eos;
+};
+
 // EOS is impossible until min_new_tokens tokens follow the prompt.
 class MinNewTokensLengthLogitsProcessor : public LogitsProcessor {
  public:

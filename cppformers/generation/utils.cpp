@@ -22,6 +22,9 @@ LogitsProcessorList make_logits_processors(const GenerationConfig& c, int64_t pr
     list.add(make_shared<MinLengthLogitsProcessor>(c.min_length, c.eos_token_id));
   if (c.min_new_tokens && *c.min_new_tokens > 0 && !c.eos_token_id.empty())
     list.add(make_shared<MinNewTokensLengthLogitsProcessor>(prompt_length, *c.min_new_tokens, c.eos_token_id));
+  if (c.forced_bos_token_id) list.add(make_shared<ForcedBOSLogitsProcessor>(*c.forced_bos_token_id));
+  if (c.forced_eos_token_id)
+    list.add(make_shared<ForcedEOSLogitsProcessor>(c.effective_max_length(prompt_length), *c.forced_eos_token_id));
   if (!c.suppress_tokens.empty()) list.add(make_shared<SuppressTokensLogitsProcessor>(c.suppress_tokens));
   if (c.do_sample) {
     const int64_t keep = c.num_beams > 1 ? 2 : 1;

@@ -57,6 +57,7 @@ int run_generate(const GenerateArgs& a) {
   auto model = seq2seq ? load_model_from_architectures(dir, opts) : AutoModelForCausalLM::from_pretrained(dir, opts);
   GenerationConfig cfg = GenerationConfig::from_pretrained(dir, &model->config());
   nlohmann::json kw = a.kwargs.empty() ? nlohmann::json::object() : io::parse_json(a.kwargs, "--kwargs");
+  GenerationConfig::check_kwarg_names(kw, "--kwargs");
   auto set = [&](const char* k, const auto& v) { if (v) kw[k] = *v; };
   set("max_new_tokens", a.max_new_tokens);
   set("max_length", a.max_length);
@@ -79,7 +80,7 @@ int run_generate(const GenerateArgs& a) {
   if (!a.stop.empty()) kw["stop_strings"] = a.stop;
   if (!a.early_stopping.empty())
     kw["early_stopping"] = a.early_stopping == "never" ? nlohmann::json("never") : nlohmann::json(a.early_stopping == "true");
-  cfg.update(kw, "command line");
+  cfg.update(kw, "--kwargs / command-line flags");
   if (seq2seq) return run_seq2seq_generate(dir, *model, a.inputs, a.prompt, cfg, kw);
 
   if (!a.inputs.empty()) {
