@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cppformers/core/logging.hpp"
 #include "cppformers/io/json.hpp"
 
 namespace cppformers::nn {
@@ -13,6 +14,8 @@ RopeConfig RopeConfig::from_json(const json& j, int64_t head_dim, const std::str
   using io::json_get;
   RopeConfig c;
   c.theta = json_get<double>(j, "rope_theta", c.theta, file);
+  if (!(c.theta > 0) || !std::isfinite(c.theta))
+    throw FormatError(file + ": key 'rope_theta' must be a positive number, got " + j["rope_theta"].dump());
   const double partial = json_get<double>(j, "partial_rotary_factor", 1.0, file);
   c.dim = int64_t(double(head_dim) * partial);
   if (c.dim <= 0 || c.dim % 2)
@@ -27,6 +30,22 @@ RopeConfig RopeConfig::from_json(const json& j, int64_t head_dim, const std::str
   const std::string where = file + " (rope_scaling)";
   c.rope_type = json_get<std::string>(s, "rope_type", json_get<std::string>(s, "type", "default", where), where);
   if (c.rope_type == "su") c.rope_type = "longrope";
+  // The keys each rope_type requires, as transformers 4.45's rope_config_validation (a KeyError there).
+  {
+    std::vector<const char*> required = {"rope_type"};
+    if (c.rope_type == "linear" || c.rope_type == "dynamic" || c.rope_type == "yarn") required.push_back("factor");
+    if (c.rope_type == "longrope") required.insert(required.end(), {"short_factor", "long_factor"});
+    if (c.rope_type == "llama3")
+      required.insert(required.end(), {"factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor"});
+    std::string missing;
+    for (const char* k : required) {
+      const bool has = std::string(k) == "rope_type" ? (s.contains("rope_type") || s.contains("type")) : s.contains(k);
+      if (!has) missing += (missing.empty() ? "'" : ", '") + std::string(k) + "'";
+    }
+    if (!missing.empty())
+      throw FormatError(where + ": missing required key" + (missing.find(',') == std::string::npos ? " " : "s ") +
+                        missing + " for rope_type '" + c.rope_type + "'");
+  }
   c.factor = json_get<double>(s, "factor", 1.0, where);
   c.low_freq_factor = json_get<double>(s, "low_freq_factor", c.low_freq_factor, where);
   c.high_freq_factor = json_get<double>(s, "high_freq_factor", c.high_freq_factor, where);
@@ -53,8 +72,14 @@ RopeConfig RopeConfig::from_json(const json& j, int64_t head_dim, const std::str
   static const char* known[] = {"default", "linear", "dynamic", "yarn", "longrope", "llama3"};
   if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return c.rope_type == k; }) == std::end(known))
     throw NotSupportedError(where + ": rope_type '" + c.rope_type + "' is not supported (known: default, linear, dynamic, yarn, longrope, llama3)");
-  if (c.rope_type != "default" && c.rope_type != "longrope" && !(c.factor >= 1.0) && c.rope_type != "linear")
-    throw FormatError(where + ": 'factor' must be >= 1, got " + std::to_string(c.factor));
+  // transformers only warns for a factor below 1; zero, negative or non-finite factors give NaN or
+  // infinite frequencies, so they are errors here.
+  if (s.contains("factor") && !s["factor"].is_null()) {
+    if (!(c.factor > 0) || !std::isfinite(c.factor))
+      throw FormatError(where + ": 'factor' must be a positive number, got " + s["factor"].dump());
+    if (c.factor < 1.0 && c.rope_type != "default")
+      log_warning(where + ": `rope_scaling`'s factor field must be a float >= 1, got " + s["factor"].dump());
+  }
   if (c.rope_type == "longrope" && (int64_t(c.short_factor.size()) != c.dim / 2 || int64_t(c.long_factor.size()) != c.dim / 2))
     throw FormatError(where + ": longrope needs 'short_factor' and 'long_factor' of length " + std::to_string(c.dim / 2));
   return c;

@@ -79,6 +79,39 @@ TEST(Rope, DynamicGrowsBaseBeyondTheContext) {
   EXPECT_EQ(r.inv_freq(), before);
 }
 
+// As transformers 4.45's rope_config_validation: missing required keys per rope_type raise
+// (naming the file and key); a factor below 1 only warns; zero/negative factors and rope_theta
+// (NaN frequencies) are errors here.
+TEST(Rope, ValidatesRopeScalingKeysAndValues) {
+  auto error = [](const std::string& json) {
+    try {
+      from(json, 8);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(error(R"({"rope_scaling": {}})"), "config.json (rope_scaling): missing required key 'rope_type' for rope_type 'default'");
+  EXPECT_EQ(error(R"({"rope_scaling": {"rope_type": "linear"}})"),
+            "config.json (rope_scaling): missing required key 'factor' for rope_type 'linear'");
+  EXPECT_EQ(error(R"({"rope_scaling": {"type": "dynamic"}})"),
+            "config.json (rope_scaling): missing required key 'factor' for rope_type 'dynamic'");
+  EXPECT_EQ(error(R"({"rope_scaling": {"rope_type": "llama3", "factor": 8.0}})"),
+            "config.json (rope_scaling): missing required keys 'original_max_position_embeddings', 'low_freq_factor', "
+            "'high_freq_factor' for rope_type 'llama3'");
+  EXPECT_EQ(error(R"({"rope_scaling": {"rope_type": "longrope", "factor": 4.0}})"),
+            "config.json (rope_scaling): missing required keys 'short_factor', 'long_factor' for rope_type 'longrope'");
+  EXPECT_EQ(error(R"({"rope_scaling": {"rope_type": "yarn", "factor": 0}})"),
+            "config.json (rope_scaling): 'factor' must be a positive number, got 0");
+  EXPECT_EQ(error(R"({"rope_scaling": {"rope_type": "linear", "factor": -2.0}})"),
+            "config.json (rope_scaling): 'factor' must be a positive number, got -2.0");
+  EXPECT_EQ(error(R"({"rope_theta": 0})"), "config.json: key 'rope_theta' must be a positive number, got 0");
+  EXPECT_EQ(error(R"({"rope_theta": -10000.0})"), "config.json: key 'rope_theta' must be a positive number, got -10000.0");
+  // transformers warns for a factor below 1 and goes on
+  EXPECT_EQ(from(R"({"rope_scaling": {"rope_type": "dynamic", "factor": 0.5}})", 8).factor, 0.5);
+  EXPECT_EQ(from(R"({"rope_scaling": {"rope_type": "default"}})", 8).rope_type, "default");
+}
+
 TEST(Rope, CosSinLayout) {
   RotaryEmbedding r(from(R"({"rope_theta": 100.0})", 4));
   auto [cos, sin] = r.forward(Tensor::from_vector<int64_t>({0, 3}, {1, 2}));
