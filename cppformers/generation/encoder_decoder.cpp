@@ -114,7 +114,7 @@ GenerateOutput generate_seq2seq(Seq2SeqLM& model, const ModelInputs& enc_in, con
 
   const int64_t rows = B * K;
   st.expand(K);
-  st.self_cache = std::make_unique<nn::KVCache>(max_length);
+  st.self_cache = std::make_unique<nn::KVCache>(std::min<int64_t>(max_length, P + 1024));  // grows as needed
   Sequences ids(size_t(rows), prompt);
   // The decoder's logits for the last position of the new tokens of every row: [rows, V] f32.
   auto step_logits = [&](bool first) {

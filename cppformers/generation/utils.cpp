@@ -89,6 +89,8 @@ std::string number_str(double v) {
   return os.str();
 }
 
+constexpr int64_t kInitialCacheRoom = 1024;  // new positions preallocated in the KV cache
+
 bool contains(const std::vector<int64_t>& v, int64_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 // Index of the first maximum, as torch.argmax.
@@ -155,7 +157,16 @@ GenerateOutput greedy_or_sample(Stepper& step, Sequences seqs, Sequences mask, c
   GenerateOutput out;
   if (o.streamer) o.streamer->put(seqs[0]);
   while (int64_t(seqs[0].size()) < max_length) {
-    Tensor logits = step.next_logits(seqs, mask);
+    Tensor logits;
+    try {
+      logits = step.next_logits(seqs, mask);
+    } catch (const Error& e) {
+      const int64_t done = int64_t(seqs[0].size()) - prompt_len;
+      if (done == 0) throw;
+      if (o.streamer) o.streamer->end();
+      out.sequences = seqs;
+      throw GenerationError("generate: stopped after " + std::to_string(done) + " new token(s): " + e.what(), out);
+    }
     const int64_t V = logits.size(1);
     float* s = logits.data<float>();
     procs.process(seqs, s, N, V);
@@ -321,7 +332,8 @@ GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const T
   if (o.logits_processor) procs.add(o.logits_processor);
   ops::Generator local(c.seed.value_or(0));
   ops::Generator& gen = o.generator ? *o.generator : (c.seed ? local : ops::default_generator());
-  Stepper step(model, c.use_cache, std::max(max_length, L));
+  // The cache grows as needed: a huge max_new_tokens that eos cuts short costs no memory up front.
+  Stepper step(model, c.use_cache, std::min(max_length, L + kInitialCacheRoom));
   GenerateOutput out;
   if (c.num_beams > 1) {
     out = beam_search(step, seqs, mask, c, procs, B, L, max_length, gen);

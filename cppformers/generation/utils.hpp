@@ -29,6 +29,15 @@ struct GenerateOutput {
   std::vector<Tensor> scores;          // output_scores: each step's processed scores [rows, vocab]
 };
 
+// A model step failed after some tokens were generated (e.g. GPT-2 past n_positions): the
+// message says why and how many; `partial` holds the sequences generated so far.
+class GenerationError : public ValueError {
+ public:
+  GenerationError(const std::string& message, GenerateOutput partial_output)
+      : ValueError(message), partial(std::move(partial_output)) {}
+  GenerateOutput partial;
+};
+
 // input_ids [B, L] (left-padded), attention_mask [B, L] of 0/1 (undefined: inferred from the padding,
 // as infer_attention_mask).
 GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const Tensor& attention_mask,

@@ -305,5 +305,42 @@ TEST(Generate, SamplingFromNanLogitsIsAnErrorNamingTheStep) {
   EXPECT_EQ(g[1][size_t(ids.size(1) + 2)], 0);
 }
 
+
+// A huge max_new_tokens costs no memory up front (the cache grows); GPT-2's learned positions end
+// at n_positions: an error naming it, with the tokens generated so far kept in the exception.
+TEST(Generate, HugeMaxNewTokensAndThePositionLimit) {
+  {
+    const std::string dir = hf_fixture("llama");
+    auto model = AutoModelForCausalLM::from_pretrained(dir);
+    const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
+    const Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
+    GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());
+    c.update({{"max_new_tokens", 1}});
+    const auto first = generate(*model, ids, mask, c).sequences;
+    const int64_t L = ids.size(1);
+    c.update({{"max_new_tokens", int64_t(1) << 40}});
+    c.eos_token_id = {first[0][size_t(L)], first[1][size_t(L)]};
+    EXPECT_EQ(generate(*model, ids, mask, c).sequences, first);
+  }
+  const std::string dir = hf_fixture("gpt2");
+  auto model = AutoModelForCausalLM::from_pretrained(dir);
+  const int64_t n_positions = model->config().to_json()["n_positions"].get<int64_t>();
+  const Tensor ids = Tensor::from_vector(std::vector<int64_t>{5, 6, 7}, {1, 3});
+  GenerationConfig c;
+  c.update({{"max_new_tokens", n_positions + 10}});
+  try {
+    generate(*model, ids, Tensor(), c);
+    FAIL() << "generated past n_positions";
+  } catch (const GenerationError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("stopped after " + std::to_string(n_positions - 2) + " new token(s)"), std::string::npos) << m;
+    EXPECT_NE(m.find("config.json's n_positions is " + std::to_string(n_positions)), std::string::npos) << m;
+    ASSERT_EQ(e.partial.sequences.size(), 1u);
+    ASSERT_EQ(int64_t(e.partial.sequences[0].size()), n_positions + 1);
+    c.update({{"max_new_tokens", n_positions - 2}});
+    EXPECT_EQ(generate(*model, ids, Tensor(), c).sequences, e.partial.sequences);
+  }
+}
+
 }  // namespace
 }  // namespace cppformers

@@ -1,5 +1,7 @@
 #include "cppformers/models/gpt2/modeling.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "cppformers/models/causal_lm.hpp"
@@ -69,6 +71,14 @@ ModelOutput GPT2Model::forward(const ModelInputs& in) {
   check_causal_lm_inputs(in, past, class_name());
   const int64_t B = in.input_ids.size(0), S = in.input_ids.size(1);
   Tensor pos = causal_position_ids(in, past);
+  {
+    // learned position embeddings: positions beyond n_positions have no row
+    const std::vector<int64_t> p = pos.to_vector<int64_t>();
+    const int64_t top = p.empty() ? 0 : *std::max_element(p.begin(), p.end());
+    if (top >= config_.n_positions)
+      throw ValueError(class_name() + ": position " + std::to_string(top) + " is beyond the model's context: config.json's "
+                       "n_positions is " + std::to_string(config_.n_positions) + " (learned position embeddings)");
+  }
   Tensor x = (*drop)((*wte)(in.input_ids) + (*wpe)(pos));
   const Tensor bias = nn::causal_mask_bias(in.attention_mask, B, S, past);
   ModelOutput out;

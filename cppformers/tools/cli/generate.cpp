@@ -100,7 +100,14 @@ int run_generate(const GenerateArgs& a) {
         if (v != 0 && v != 1)
           throw ValueError(a.inputs + ": tensor 'attention_mask' must hold only 0 and 1, found " + nlohmann::json(v).dump());
     }
-    GenerateOutput out = generate(*model, t.at("input_ids"), mask, cfg);
+    GenerateOutput out;
+    try {
+      out = generate(*model, t.at("input_ids"), mask, cfg);
+    } catch (const GenerationError& e) {  // print what was generated, then the error
+      std::printf("%s\n", nlohmann::json({{"sequences", e.partial.sequences}}).dump().c_str());
+      std::fflush(stdout);
+      throw;
+    }
     nlohmann::json j;
     j["sequences"] = out.sequences;
     if (!out.sequences_scores.empty()) j["sequences_scores"] = out.sequences_scores;
