@@ -78,8 +78,10 @@ bool is_encoder_decoder_model(const std::string& dir) {
   const auto cfg = fs::path(dir) / "config.json";
   if (!fs::exists(cfg)) return false;
   nlohmann::json j = io::read_json_file(cfg.string());
+  if (!j.is_object()) return false;  // the model loader reports the bad config.json
   if (j.contains("is_encoder_decoder") && j["is_encoder_decoder"].is_boolean()) return j["is_encoder_decoder"].get<bool>();
-  const std::string t = j.value("model_type", "");
+  const auto it = j.find("model_type");
+  const std::string t = it != j.end() && it->is_string() ? it->get<std::string>() : "";
   return t == "t5" || t == "mt5" || t == "bart" || t == "mbart" || t == "marian" || t == "whisper";
 }
 

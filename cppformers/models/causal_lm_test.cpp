@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <limits>
 
 #include "cppformers/auto/auto_model.hpp"
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/generation/utils.hpp"
+#include "cppformers/io/json.hpp"
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/nn/kv_cache.hpp"
 #include "cppformers/ops/ops.hpp"
@@ -340,6 +342,35 @@ TEST(Generate, HugeMaxNewTokensAndThePositionLimit) {
     c.update({{"max_new_tokens", n_positions - 2}});
     EXPECT_EQ(generate(*model, ids, Tensor(), c).sequences, e.partial.sequences);
   }
+}
+
+
+// JSON of the wrong type in config.json or --kwargs: errors naming the file, key or flag (they
+// were nlohmann type_error "internal error"s).
+TEST(GenerateCli, JsonTypeErrorsNameTheFileOrFlag) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "cf_gen_json_XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
+  nlohmann::json cfg = io::read_json_file(hf_fixture("llama") + "/config.json");
+  cfg["model_type"] = 5;
+  std::filesystem::create_directories(dir + "/int_type");
+  std::ofstream(dir + "/int_type/config.json") << cfg.dump();
+  std::filesystem::create_directories(dir + "/list");
+  std::ofstream(dir + "/list/config.json") << "[1, 2]";
+  const Tensor ids = Tensor::from_vector(std::vector<int64_t>{1, 23, 58}, {1, 3});
+  io::save_file({{"input_ids", ids}}, dir + "/in.safetensors");
+  const std::string in = " --no-progress --inputs " + dir + "/in.safetensors";
+  testing::CliRun r = testing::run_cli("generate --model " + dir + "/int_type" + in);
+  EXPECT_EQ(r.code, 4);  // a bad file (5: internal error)
+  EXPECT_NE(r.err.find(dir + "/int_type/config.json: key 'model_type' should be a string"), std::string::npos) << r.err;
+  r = testing::run_cli("generate --model " + dir + "/list" + in);
+  EXPECT_EQ(r.code, 4);
+  EXPECT_NE(r.err.find(dir + "/list/config.json: expected a JSON object"), std::string::npos) << r.err;
+  r = testing::run_cli("generate --model " + hf_fixture("llama") + in + " --kwargs '[1]'");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--kwargs: expected a JSON object"), std::string::npos) << r.err;
+  for (const std::string& e : {r.err}) EXPECT_EQ(e.find("internal error"), std::string::npos) << e;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -183,7 +183,10 @@ json AutomaticSpeechRecognitionPipeline::call(const json& inputs, const json& kw
 namespace pipelines {
 std::unique_ptr<Pipeline> make_automatic_speech_recognition(const std::string& dir, const PipelineOptions& o) {
   const auto cfg = fs::path(dir) / "config.json";
-  if (fs::exists(cfg) && io::read_json_file(cfg.string()).value("model_type", "") == "whisper") {
+  if (fs::exists(cfg) && [&] {
+        const nlohmann::json j = io::read_json_file(cfg.string());
+        return j.is_object() && j.contains("model_type") && j["model_type"] == "whisper";
+      }()) {
     auto model = AutoModelForSpeechSeq2Seq::from_pretrained(dir, o.model_options);
     auto& s2s = dynamic_cast<Seq2SeqLM&>(*model);
     return std::make_unique<WhisperSpeechRecognitionPipeline>(
