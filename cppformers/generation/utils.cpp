@@ -168,6 +168,11 @@ GenerateOutput greedy_or_sample(Stepper& step, Sequences seqs, Sequences mask, c
       throw GenerationError("generate: stopped after " + std::to_string(done) + " new token(s): " + e.what(), out);
     }
     const int64_t V = logits.size(1);
+    // rows that finish early are padded with pad_token_id, which the next steps feed to the model
+    if (has_eos && N > 1 && (pad < 0 || pad >= V))
+      throw ValueError("generate: pad_token_id = " + std::to_string(pad) + " is not a token id of the model (its "
+                       "vocabulary has " + std::to_string(V) + " tokens), and rows that end early are padded with it; "
+                       "fix pad_token_id in generation_config.json / config.json or pass a valid one");
     float* s = logits.data<float>();
     procs.process(seqs, s, N, V);
     if (c.output_scores) out.scores.push_back(logits.clone());

@@ -373,5 +373,28 @@ TEST(GenerateCli, JsonTypeErrorsNameTheFileOrFlag) {
   std::filesystem::remove_all(dir);
 }
 
+
+// A pad_token_id outside the vocabulary would be fed to the model once a row ends early: an error
+// before any token is generated, naming pad_token_id and generation_config.json.
+TEST(Generate, PadTokenIdOutsideTheVocabularyIsAnError) {
+  const std::string dir = hf_fixture("llama");
+  auto model = AutoModelForCausalLM::from_pretrained(dir);
+  const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
+  const Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
+  GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());
+  c.update({{"max_new_tokens", 3}, {"pad_token_id", 999}});
+  try {
+    generate(*model, ids, mask, c);
+    FAIL() << "pad_token_id 999 accepted";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("pad_token_id = 999 is not a token id of the model (its vocabulary has 128"),
+              std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("generation_config.json"), std::string::npos) << e.what();
+  }
+  // one row: a finished row ends generation, the pad is never used (Llama-1 configs carry pad -1)
+  c.pad_token_id = -1;
+  EXPECT_NO_THROW(generate(*model, ids.narrow(0, 0, 1), mask.narrow(0, 0, 1), c));
+}
+
 }  // namespace
 }  // namespace cppformers
