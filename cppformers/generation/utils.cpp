@@ -1,10 +1,13 @@
 #include "cppformers/generation/utils.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/generation/beam_search.hpp"
@@ -276,6 +279,38 @@ GenerateOutput beam_search(Stepper& step, Sequences seqs, Sequences mask, const 
   return out;
 }
 
+double physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? double(pages) * double(page) : 0.0;
+}
+
+// B x rep rows (num_beams or num_return_sequences per prompt) each hold a KV cache, a row of
+// logits and their ids: fail at once, saying how much they need, when that exceeds the memory
+// (num_beams 3e9 spent minutes expanding the batch before failing).
+void check_rows_fit_in_memory(const PreTrainedModel& model, int64_t B, int64_t rep, int64_t L, int64_t cache_len) {
+  const nlohmann::json j = model.config().to_json();
+  auto num = [&](std::initializer_list<const char*> keys, double fallback) {
+    for (const char* k : keys)
+      if (j.contains(k) && j[k].is_number() && j[k].get<double>() > 0) return j[k].get<double>();
+    return fallback;
+  };
+  const double layers = num({"num_hidden_layers", "n_layer", "num_layers"}, 1);
+  const double heads = num({"num_attention_heads", "n_head"}, 1);
+  const double kv = num({"num_key_value_heads"}, heads);
+  const double hd = num({"head_dim"}, num({"hidden_size", "n_embd", "d_model"}, 64) / heads);
+  const double vocab = num({"vocab_size"}, 1);
+  const double rows = double(B) * double(rep);
+  const double per_row = layers * 2 * kv * hd * double(cache_len) * 4 + vocab * 4 * 2 + double(L) * 16;
+  const double need = rows * per_row, mem = physical_memory_bytes();
+  if (mem > 0 && need > mem) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%.4g rows would need about %.3g GiB (KV cache, logits, ids), more than this machine's %.3g GiB of memory",
+                  rows, need / double(1ull << 30), mem / double(1ull << 30));
+    throw ValueError("generate: a batch of " + std::to_string(B) + " x " + std::to_string(rep) + " (num_beams / " +
+                     "num_return_sequences) = " + buf);
+  }
+}
+
 }  // namespace
 
 std::vector<int64_t> infer_attention_mask(const std::vector<int64_t>& ids, std::optional<int64_t> pad_token_id,
@@ -324,6 +359,7 @@ GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const T
   }
   // expand: num_beams rows per prompt (beam search), or num_return_sequences (sampling / greedy)
   const int64_t rep = c.num_beams > 1 ? c.num_beams : c.num_return_sequences;
+  check_rows_fit_in_memory(model, B, rep, L, std::min(max_length, L + kInitialCacheRoom));
   Sequences seqs, mask;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t k = 0; k < rep; ++k) {

@@ -12,6 +12,7 @@
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/generation/utils.hpp"
 #include "cppformers/io/json.hpp"
+#include "cppformers/models/llama/config.hpp"
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/nn/kv_cache.hpp"
 #include "cppformers/ops/ops.hpp"
@@ -394,6 +395,42 @@ TEST(Generate, PadTokenIdOutsideTheVocabularyIsAnError) {
   // one row: a finished row ends generation, the pad is never used (Llama-1 configs carry pad -1)
   c.pad_token_id = -1;
   EXPECT_NO_THROW(generate(*model, ids.narrow(0, 0, 1), mask.narrow(0, 0, 1), c));
+}
+
+
+// Sizes that cannot fit in memory fail at once, saying what they imply (num_hidden_layers 1e12
+// hung building layers; head_dim 2^40 hung in the rotary tables; num_beams 3e9 hung expanding).
+TEST(Generate, AbsurdSizesFailFastNamingWhatTheyNeed) {
+  nlohmann::json cfg = io::read_json_file(hf_fixture("llama") + "/config.json");
+  for (const auto& [key, value] : {std::pair<const char*, int64_t>{"num_hidden_layers", int64_t(1e12)},
+                                   {"head_dim", int64_t(1) << 40}, {"vocab_size", int64_t(1e12)}}) {
+    nlohmann::json c = cfg;
+    c[key] = value;
+    try {
+      LlamaConfig::from_json(c, "x/config.json");
+      FAIL() << key << " accepted";
+    } catch (const FormatError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("x/config.json: the sizes ("), std::string::npos) << m;
+      EXPECT_NE(m.find(std::string(key) + " " + std::to_string(value)), std::string::npos) << m;
+      EXPECT_NE(m.find("more than this machine's"), std::string::npos) << m;
+    }
+  }
+  EXPECT_NO_THROW(LlamaConfig::from_json(cfg, "x/config.json"));
+
+  const std::string dir = hf_fixture("llama");
+  auto model = AutoModelForCausalLM::from_pretrained(dir);
+  const Tensor ids = Tensor::from_vector(std::vector<int64_t>{5, 6, 7}, {1, 3});
+  GenerationConfig g = GenerationConfig::from_pretrained(dir, &model->config());
+  g.update({{"max_new_tokens", 2}, {"num_beams", int64_t(3e9)}});
+  try {
+    generate(*model, ids, Tensor(), g);
+    FAIL() << "3e9 beams accepted";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("a batch of 1 x 3000000000 (num_beams / num_return_sequences)"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("GiB"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
