@@ -12,6 +12,7 @@
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/generation/utils.hpp"
 #include "cppformers/io/json.hpp"
+#include "cppformers/models/gpt2/config.hpp"
 #include "cppformers/models/llama/config.hpp"
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/nn/kv_cache.hpp"
@@ -417,6 +418,16 @@ TEST(Generate, AbsurdSizesFailFastNamingWhatTheyNeed) {
     }
   }
   EXPECT_NO_THROW(LlamaConfig::from_json(cfg, "x/config.json"));
+  nlohmann::json gpt2 = io::read_json_file(hf_fixture("gpt2") + "/config.json");
+  EXPECT_NO_THROW(GPT2Config::from_json(gpt2, "g/config.json"));
+  gpt2["n_layer"] = int64_t(1e12);
+  try {
+    GPT2Config::from_json(gpt2, "g/config.json");
+    FAIL() << "n_layer 1e12 accepted";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("g/config.json: the sizes ("), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("n_layer 1000000000000"), std::string::npos) << e.what();
+  }
 
   const std::string dir = hf_fixture("llama");
   auto model = AutoModelForCausalLM::from_pretrained(dir);
