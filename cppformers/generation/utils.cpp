@@ -367,7 +367,13 @@ GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const T
       mask.emplace_back(m.begin() + b * L, m.begin() + (b + 1) * L);
     }
   autograd::NoGradGuard no_grad;
-  const bool was_training = model.is_training();
+  struct ModeRestore {  // back to training mode afterwards, also when generation throws
+    PreTrainedModel& m;
+    bool training;
+    ~ModeRestore() {
+      if (training) m.train();
+    }
+  } restore{model, model.is_training()};
   model.eval();
   LogitsProcessorList procs = make_logits_processors(c, L);
   if (o.logits_processor) procs.add(o.logits_processor);
@@ -381,7 +387,6 @@ GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const T
   } else {
     out = greedy_or_sample(step, seqs, mask, c, procs, o, L, max_length, gen);
   }
-  if (was_training) model.train();
   return out;
 }
 

@@ -393,6 +393,11 @@ TEST(Generate, PadTokenIdOutsideTheVocabularyIsAnError) {
               std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("generation_config.json"), std::string::npos) << e.what();
   }
+  // a failed generate() leaves a training model in training mode
+  model->train();
+  EXPECT_THROW(generate(*model, ids, mask, c), ValueError);
+  EXPECT_TRUE(model->is_training());
+  model->eval();
   // one row: a finished row ends generation, the pad is never used (Llama-1 configs carry pad -1)
   c.pad_token_id = -1;
   EXPECT_NO_THROW(generate(*model, ids.narrow(0, 0, 1), mask.narrow(0, 0, 1), c));
