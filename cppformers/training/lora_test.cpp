@@ -253,10 +253,12 @@ TEST(Lora, TrainSaveReloadMergeAsPeft) {
   EXPECT_EQ(cfg["megatron_core"], "megatron.core");
   EXPECT_EQ(cfg["loftq_config"], json::object());
 
-  // (a) reloaded onto a fresh base, the adapter gives the same logits.
+  // (a) reloaded onto a fresh base, the adapter gives the same logits, up to the order of f32
+  // sums: the few-row kernel starts its vector loop at the weights' first 64-byte boundary, and
+  // the reloaded base weights are mapped from the file where the trained ones lived on the heap.
   auto fresh = AutoModelForSequenceClassification::from_pretrained(dir);
   auto reloaded = PeftModel::from_pretrained(fresh, adapter.string());
-  EXPECT_EQ(max_abs_diff(logits_of(*reloaded, in), trained), 0.0);
+  EXPECT_LT(max_abs_diff(logits_of(*reloaded, in), trained), 1e-5);
   for (const Tensor& p : reloaded->parameters()) EXPECT_FALSE(p.requires_grad());  // not is_trainable
 
   // The forward, independently: base weights from the fixture file, adapter from the saved
