@@ -145,12 +145,18 @@ TEST_P(CachedDecoding, StepByStepEqualsFullForward) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, CachedDecoding, ::testing::Values("gpt2", "llama", "gemma2", "phi3"));
 
+// The llama fixture with its golden inputs and generation config, where the generate() tests start.
+struct LlamaGolden {
+  std::string dir = hf_fixture("llama");
+  std::shared_ptr<PreTrainedModel> model = AutoModelForCausalLM::from_pretrained(dir);
+  io::StateDict golden = io::load_file(dir + "/golden.safetensors");
+  Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
+  GenerationConfig config = GenerationConfig::from_pretrained(dir, &model->config());
+};
+
 TEST(Generate, SeededSamplingIsReproducibleAndStopsAtEos) {
-  const std::string dir = hf_fixture("llama");
-  auto model = AutoModelForCausalLM::from_pretrained(dir);
-  const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
-  const Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
-  GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());
+  LlamaGolden f;
+  auto& [dir, model, golden, ids, mask, c] = f;
   c.update({{"do_sample", true}, {"max_new_tokens", 12}, {"top_k", 20}, {"top_p", 0.9}, {"temperature", 0.8}, {"seed", 5}});
   const auto a = generate(*model, ids, mask, c).sequences, b = generate(*model, ids, mask, c).sequences;
   EXPECT_EQ(a, b);
@@ -286,11 +292,8 @@ struct NanAt : LogitsProcessor {
 };
 
 TEST(Generate, SamplingFromNanLogitsIsAnErrorNamingTheStep) {
-  const std::string dir = hf_fixture("llama");
-  auto model = AutoModelForCausalLM::from_pretrained(dir);
-  const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
-  const Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
-  GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());
+  LlamaGolden f;
+  auto& [dir, model, golden, ids, mask, c] = f;
   c.update({{"do_sample", true}, {"max_new_tokens", 4}, {"seed", 1}});
   GenerateOptions o;
   o.logits_processor = std::make_shared<LogitsProcessorList>();
@@ -317,11 +320,8 @@ TEST(Generate, SamplingFromNanLogitsIsAnErrorNamingTheStep) {
 // at n_positions: an error naming it, with the tokens generated so far kept in the exception.
 TEST(Generate, HugeMaxNewTokensAndThePositionLimit) {
   {
-    const std::string dir = hf_fixture("llama");
-    auto model = AutoModelForCausalLM::from_pretrained(dir);
-    const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
-    const Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
-    GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());
+    LlamaGolden f;
+    auto& [dir, model, golden, ids, mask, c] = f;
     c.update({{"max_new_tokens", 1}});
     const auto first = generate(*model, ids, mask, c).sequences;
     const int64_t L = ids.size(1);
@@ -382,11 +382,8 @@ TEST(GenerateCli, JsonTypeErrorsNameTheFileOrFlag) {
 // A pad_token_id outside the vocabulary would be fed to the model once a row ends early: an error
 // before any token is generated, naming pad_token_id and generation_config.json.
 TEST(Generate, PadTokenIdOutsideTheVocabularyIsAnError) {
-  const std::string dir = hf_fixture("llama");
-  auto model = AutoModelForCausalLM::from_pretrained(dir);
-  const io::StateDict golden = io::load_file(dir + "/golden.safetensors");
-  const Tensor ids = golden.at("input_ids"), mask = golden.at("attention_mask");
-  GenerationConfig c = GenerationConfig::from_pretrained(dir, &model->config());
+  LlamaGolden f;
+  auto& [dir, model, golden, ids, mask, c] = f;
   c.update({{"max_new_tokens", 3}, {"pad_token_id", 999}});
   try {
     generate(*model, ids, mask, c);
