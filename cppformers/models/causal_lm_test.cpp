@@ -247,6 +247,7 @@ TEST(GenerateCli, RejectsBadInputsNamingTheFileTensorOrFlag) {
   io::save_file({{"input_ids", ids}}, dir + "/good.safetensors");
   io::save_file({{"input_ids", ids.to(kF32)}}, dir + "/float.safetensors");
   io::save_file({{"input_ids", ids}, {"foo", ids}}, dir + "/extra.safetensors");
+  io::save_file({{"input_ids", Tensor::from_vector(std::vector<int64_t>{1, 100000, 58}, {1, 3})}}, dir + "/oov.safetensors");
   io::save_file({{"input_ids", ids}, {"attention_mask", Tensor::from_vector(std::vector<int64_t>{1, 5, 1}, {1, 3})}},
                 dir + "/mask.safetensors");
   const std::string base = "generate --model " + model + " --no-progress --inputs " + dir;
@@ -264,6 +265,8 @@ TEST(GenerateCli, RejectsBadInputsNamingTheFileTensorOrFlag) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["sequences"],
             nlohmann::json::parse(testing::run_cli(base + "/good.safetensors --max-new-tokens 2").out)["sequences"]);
+  expect_error(testing::run_cli(base + "/oov.safetensors --max-new-tokens 2"), 1,
+               {dir + "/oov.safetensors", "'input_ids'", "100000", "vocab_size"});
   expect_error(testing::run_cli(base + "/mask.safetensors --max-new-tokens 2"), 1,
                {dir + "/mask.safetensors", "'attention_mask'", "only 0 and 1"});
   expect_error(testing::run_cli(base + "/good.safetensors --max-new-tokens 0"), 1, {"max_new_tokens must be greater than 0"});

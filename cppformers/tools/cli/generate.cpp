@@ -90,6 +90,13 @@ int run_generate(const GenerateArgs& a) {
     if (is_floating(t.at("input_ids").dtype()) || t.at("input_ids").dtype() == kBool)
       throw ValueError(a.inputs + ": tensor 'input_ids' must hold integer token ids, got " +
                        dtype_name(t.at("input_ids").dtype()));
+    if (const nlohmann::json cj = model->config().to_json(); cj.contains("vocab_size") && cj["vocab_size"].is_number_integer()) {
+      const int64_t vocab = cj["vocab_size"].get<int64_t>();
+      for (int64_t id : t.at("input_ids").to_vector<int64_t>())
+        if (id < 0 || id >= vocab)
+          throw ValueError(a.inputs + ": tensor 'input_ids' holds id " + std::to_string(id) +
+                           ", outside the vocabulary (config.json's vocab_size is " + std::to_string(vocab) + ")");
+    }
     Tensor mask = t.count("attention_mask") ? t.at("attention_mask") : Tensor();
     if (mask.defined()) {
       for (double v : mask.to_vector<double>())
