@@ -6,6 +6,8 @@
 #include <new>
 #include <vector>
 
+#include <unistd.h>
+
 namespace cppformers::allocator {
 
 namespace {
@@ -91,6 +93,11 @@ size_t cached_bytes() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
   return c.bytes;
+}
+
+size_t physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? size_t(pages) * size_t(page) : 0;
 }
 
 }  // namespace cppformers::allocator

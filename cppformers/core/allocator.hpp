@@ -11,5 +11,7 @@ void* allocate(size_t nbytes);           // 64-byte aligned
 void deallocate(void* p, size_t nbytes);  // nbytes as passed to allocate
 void empty_cache();                       // returns every cached block to the system
 size_t cached_bytes();
+// The machine's physical memory in bytes (0 if unknown).
+size_t physical_memory_bytes();
 
 }  // namespace cppformers::allocator

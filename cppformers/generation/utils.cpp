@@ -7,9 +7,9 @@
 #include <numeric>
 #include <sstream>
 
-#include <unistd.h>
 
 #include "cppformers/autograd/node.hpp"
+#include "cppformers/core/allocator.hpp"
 #include "cppformers/generation/beam_search.hpp"
 #include "cppformers/nn/kv_cache.hpp"
 
@@ -279,11 +279,6 @@ GenerateOutput beam_search(Stepper& step, Sequences seqs, Sequences mask, const 
   return out;
 }
 
-double physical_memory_bytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? double(pages) * double(page) : 0.0;
-}
-
 // B x rep rows (num_beams or num_return_sequences per prompt) each hold a KV cache, a row of
 // logits and their ids: fail at once, saying how much they need, when that exceeds the memory
 // (num_beams 3e9 spent minutes expanding the batch before failing).
@@ -301,7 +296,7 @@ void check_rows_fit_in_memory(const PreTrainedModel& model, int64_t B, int64_t r
   const double vocab = num({"vocab_size"}, 1);
   const double rows = double(B) * double(rep);
   const double per_row = layers * 2 * kv * hd * double(cache_len) * 4 + vocab * 4 * 2 + double(L) * 16;
-  const double need = rows * per_row, mem = physical_memory_bytes();
+  const double need = rows * per_row, mem = double(allocator::physical_memory_bytes());
   if (mem > 0 && need > mem) {
     char buf[200];
     std::snprintf(buf, sizeof buf, "%.4g rows would need about %.3g GiB (KV cache, logits, ids), more than this machine's %.3g GiB of memory",

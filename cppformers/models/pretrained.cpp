@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
+#include "cppformers/core/allocator.hpp"
 #include "cppformers/core/logging.hpp"
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/io/json.hpp"
@@ -33,6 +35,16 @@ static std::optional<int64_t> opt_int(const json& j, const char* key, const std:
     return io::json_get<int64_t>(first, key, 0, file);
   }
   return io::json_get<int64_t>(j, key, 0, file);
+}
+
+void check_parameters_fit_in_memory(double params, const std::string& file, const std::string& sizes) {
+  const double mem = double(allocator::physical_memory_bytes());
+  if (mem > 0 && params * 2 > mem) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "about %.3g parameters (%.3g GiB in bfloat16), more than this machine's %.3g GiB of memory",
+                  params, params * 2 / double(1ull << 30), mem / double(1ull << 30));
+    throw FormatError(file + ": the sizes (" + sizes + ") imply " + buf);
+  }
 }
 
 void PretrainedConfig::parse_common(const json& j, const std::string& file) {

@@ -40,6 +40,11 @@ struct PretrainedConfig {
   virtual ~PretrainedConfig() = default;
 };
 
+// Absurd sizes in a config.json (num_hidden_layers 1e12, head_dim 2^40, ...) would hang or fail to
+// allocate while the model is built: FormatError naming `file` and `sizes` (e.g. "vocab_size 32000,
+// ...") when the `params` they imply, at 2 bytes each, exceed this machine's memory.
+void check_parameters_fit_in_memory(double params, const std::string& file, const std::string& sizes);
+
 struct FromPretrainedOptions {
   DType dtype = kF32;            // weights are converted to this (Python's default float32)
   int64_t num_labels = -1;       // overrides the config's labels (LABEL_0..), as Python's kwarg

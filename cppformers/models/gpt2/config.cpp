@@ -1,9 +1,5 @@
 #include "cppformers/models/gpt2/config.hpp"
 
-#include <unistd.h>
-
-#include <cstdio>
-
 #include "cppformers/io/json.hpp"
 #include "cppformers/nn/layers.hpp"
 
@@ -37,19 +33,12 @@ GPT2Config GPT2Config::from_json(const nlohmann::json& j, const std::string& fil
                       std::to_string(c.n_head) + ")");
   if (c.vocab_size <= 0 || c.n_layer < 0 || c.n_positions <= 0)
     throw FormatError(file + ": sizes ('vocab_size', 'n_layer', 'n_positions') must be positive");
-  {  // sizes that imply more parameters (2 bytes each) than the memory holds would hang or fail to allocate
+  {  // sizes that imply more parameters than the memory holds would hang or fail to allocate
     const double e = double(c.n_embd), inner = c.n_inner > 0 ? double(c.n_inner) : 4 * e;
-    const double params = (double(c.vocab_size) + double(c.n_positions)) * e + double(c.n_layer) * (4 * e * e + 2 * e * inner);
-    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
-    const double mem = pages > 0 && page > 0 ? double(pages) * double(page) : 0.0;
-    if (mem > 0 && params * 2 > mem) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "about %.3g parameters (%.3g GiB in bfloat16), more than this machine's %.3g GiB of memory",
-                    params, params * 2 / double(1ull << 30), mem / double(1ull << 30));
-      throw FormatError(file + ": the sizes (vocab_size " + std::to_string(c.vocab_size) + ", n_positions " +
-                        std::to_string(c.n_positions) + ", n_embd " + std::to_string(c.n_embd) + ", n_layer " +
-                        std::to_string(c.n_layer) + ", n_inner " + std::to_string(c.n_inner) + ") imply " + buf);
-    }
+    check_parameters_fit_in_memory(
+        (double(c.vocab_size) + double(c.n_positions)) * e + double(c.n_layer) * (4 * e * e + 2 * e * inner), file,
+        "vocab_size " + std::to_string(c.vocab_size) + ", n_positions " + std::to_string(c.n_positions) + ", n_embd " +
+            std::to_string(c.n_embd) + ", n_layer " + std::to_string(c.n_layer) + ", n_inner " + std::to_string(c.n_inner));
   }
   if (!nn::is_known_activation(c.activation_function))
     throw NotSupportedError(file + ": 'activation_function' '" + c.activation_function + "' is not supported");

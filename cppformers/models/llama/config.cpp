@@ -1,10 +1,7 @@
 #include "cppformers/models/llama/config.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "cppformers/io/json.hpp"
 #include "cppformers/nn/layers.hpp"
@@ -12,36 +9,6 @@
 namespace cppformers {
 
 using nlohmann::json;
-
-namespace {
-
-double physical_memory_bytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? double(pages) * double(page) : 0.0;
-}
-
-// Absurd sizes (num_hidden_layers 1e12, head_dim 2^40, ...) would hang or fail to allocate while
-// the model is built: the parameters they imply (a lower bound: embeddings, attention and MLP
-// weights), at 2 bytes each, must fit in this machine's memory.
-void check_fits_in_memory(const LlamaConfig& c, const std::string& file) {
-  const double h = double(c.hidden_size), hd = double(c.head_dim), q = double(c.num_attention_heads),
-               kv = double(c.num_key_value_heads > 0 ? c.num_key_value_heads : c.num_attention_heads);
-  const double per_layer = 2 * h * q * hd + 2 * h * kv * hd + 3 * h * double(c.intermediate_size) + 2 * h;
-  const double params = double(c.vocab_size) * h + double(std::max<int64_t>(c.num_hidden_layers, 0)) * per_layer;
-  const double mem = physical_memory_bytes();
-  if (mem > 0 && params * 2 > mem) {
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "about %.3g parameters (%.3g GiB in bfloat16), more than this machine's %.3g GiB of memory",
-                  params, params * 2 / double(1ull << 30), mem / double(1ull << 30));
-    throw FormatError(file + ": the sizes (vocab_size " + std::to_string(c.vocab_size) + ", hidden_size " +
-                      std::to_string(c.hidden_size) + ", num_hidden_layers " + std::to_string(c.num_hidden_layers) +
-                      ", num_attention_heads " + std::to_string(c.num_attention_heads) + ", head_dim " +
-                      std::to_string(c.head_dim) + ", intermediate_size " + std::to_string(c.intermediate_size) +
-                      ") imply " + buf);
-  }
-}
-
-}  // namespace
 
 void LlamaConfig::parse_shared(LlamaConfig& c, const json& j, const std::string& file) {
   using io::json_get;
@@ -65,7 +32,17 @@ void LlamaConfig::parse_shared(LlamaConfig& c, const json& j, const std::string&
   c.attention_dropout = json_get<double>(j, "attention_dropout", c.attention_dropout, file);
   c.attention_bias = json_get<bool>(j, "attention_bias", c.attention_bias, file);
   c.mlp_bias = json_get<bool>(j, "mlp_bias", c.mlp_bias, file);
-  check_fits_in_memory(c, file);
+  {  // a lower bound: embeddings, attention and MLP weights
+    const double h = double(c.hidden_size), hd = double(c.head_dim), q = double(c.num_attention_heads),
+                 kv = double(c.num_key_value_heads > 0 ? c.num_key_value_heads : c.num_attention_heads);
+    const double per_layer = 2 * h * q * hd + 2 * h * kv * hd + 3 * h * double(c.intermediate_size) + 2 * h;
+    check_parameters_fit_in_memory(
+        double(c.vocab_size) * h + double(std::max<int64_t>(c.num_hidden_layers, 0)) * per_layer, file,
+        "vocab_size " + std::to_string(c.vocab_size) + ", hidden_size " + std::to_string(c.hidden_size) +
+            ", num_hidden_layers " + std::to_string(c.num_hidden_layers) + ", num_attention_heads " +
+            std::to_string(c.num_attention_heads) + ", head_dim " + std::to_string(c.head_dim) + ", intermediate_size " +
+            std::to_string(c.intermediate_size));
+  }
   json rj = j;
   if (!rj.contains("rope_theta")) rj["rope_theta"] = c.rope.theta;
   c.rope = nn::RopeConfig::from_json(rj, c.head_dim, file);
