@@ -6,20 +6,14 @@
 
 #include "cppformers/generation/logits_process.hpp"
 #include "cppformers/generation/utils.hpp"
+#include "cppformers/testing/fixtures.hpp"
 
 namespace cppformers {
 namespace {
 
 using nlohmann::json;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 // Parameters transformers has and cppformers does not implement: an error naming the key, the
 // value and where it came from, unless the value leaves generation unchanged (Hub files carry those).

@@ -17,6 +17,7 @@
 #include "cppformers/auto/auto_model.hpp"
 #include "cppformers/pipelines/pipeline.hpp"
 #include "cppformers/testing/fake_hub.hpp"
+#include "cppformers/testing/fixtures.hpp"
 
 // HubOptions{.revision = ...} leaves the other fields at their defaults on purpose.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -62,15 +63,7 @@ class HubTest : public testing::FakeHubTest {
   std::string weights_;
 };
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST_F(HubTest, FreshDownloadInPythonsLayoutThenCacheWithoutRequest) {
   const std::string snap = resolve_model("org/tiny");

@@ -26,5 +26,15 @@ nlohmann::json golden_json(const std::string& dir);
 // |ours - golden| <= atol + rtol * |golden| everywhere (and shapes equal, no NaN).
 ::testing::AssertionResult all_close(const Tensor& ours, const Tensor& golden, double atol = 1e-4,
                                      double rtol = 1e-4);
+// The message of the exception `f` throws, or "(no error)".
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 }  // namespace cppformers::testing
