@@ -1,6 +1,6 @@
 #pragma once
 // Storage: a block of bytes that tensors view. Either heap memory it owns, or a read-only
-// view into memory someone else owns (an mmap'd safetensors file), kept alive by `owner`.
+// view into memory someone else owns (a safetensors file's data section), kept alive by `owner`.
 #include <cstddef>
 #include <memory>
 

@@ -7,16 +7,22 @@
 // object of strings. Gaps between tensors and bytes after the last one are tolerated (the
 // Python library refuses them; nothing here depends on their absence).
 //
-// get() is zero-copy: the tensor is a read-only view into the mapping, kept alive by a shared
-// owner that unmaps on release. The one exception is alignment: the data section starts at
-// 8 + header length, and a writer that does not pad the header to a multiple of 8 (or packs a
-// tensor at an offset that is not a multiple of its element size) leaves a tensor's first
-// byte misaligned for its dtype. Such a tensor is copied into aligned heap storage (writable)
-// instead, since kernels are entitled to aligned element pointers. Files written by Python's
-// safetensors and by save_file below are always aligned, so this never happens for them.
+// The data section is then read (pread, both cores) into memory of our own, in 2 MiB pages
+// (core/huge_pages.hpp), and the mapping is dropped: decoding streams every weight once per
+// token, and from 4 KiB file pages it ran ~40% slower on the dev machine (a VM whose page
+// monitor and shadow paging keep invalidating small-page translations; bench/RESULTS.md). The
+// bytes are private, so a file changed on disk under a loaded model changes nothing. Files
+// larger than half the machine's memory, or every file with CPPFORMERS_MMAP=1, stay mapped
+// instead (the kernel pages them in; several processes share the page cache); then, if
+// another process truncates the file, touching the lost pages raises SIGBUS.
 //
-// Caveat of mmap: if another process truncates the file while it is mapped, touching the lost
-// pages raises SIGBUS. Files are not expected to change under a loaded model.
+// get() is zero-copy: the tensor is a read-only view into that memory, kept alive by a shared
+// owner. The one exception is alignment: the data section starts at 8 + header length, and a
+// writer that does not pad the header to a multiple of 8 (or packs a tensor at an offset that
+// is not a multiple of its element size) leaves a tensor's first byte misaligned for its
+// dtype. Such a tensor is copied into aligned heap storage (writable) instead, since kernels
+// are entitled to aligned element pointers. Files written by Python's safetensors and by
+// save_file below are always aligned, so this never happens for them.
 #include "cppformers/io/safetensors.hpp"
 
 #include <fcntl.h>
@@ -32,6 +38,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "cppformers/core/allocator.hpp"
+#include "cppformers/core/huge_pages.hpp"
 #include "cppformers/io/json.hpp"
 
 namespace cppformers::io {
@@ -86,6 +94,51 @@ int python_dtype_rank(DType t) {
   return -1;
 }
 
+// The data section read into memory of our own (see the top of this file), or null when it
+// stays mapped: CPPFORMERS_MMAP=1, or a section larger than half the machine's memory.
+std::shared_ptr<void> read_resident(int fd, const std::string& path, uint64_t offset, size_t n) {
+  const char* env = std::getenv("CPPFORMERS_MMAP");
+  if (n == 0 || (env && *env && std::string(env) != "0")) return nullptr;
+  const size_t ram = allocator::physical_memory_bytes();
+  if (ram != 0 && n > ram / 2) return nullptr;
+  std::shared_ptr<void> mem;
+  try {
+    if (n >= kHugePagesMin)
+      mem = std::shared_ptr<void>(huge_pages_alloc(n), [n](void* p) { huge_pages_free(p, n); });
+    else
+      mem = std::shared_ptr<void>(allocator::allocate(n), [n](void* p) { allocator::deallocate(p, n); });
+  } catch (const std::bad_alloc&) {
+    return nullptr;  // mapped instead: the kernel pages it in
+  }
+  // Both cores read: a copy out of the page cache runs at about one core's memcpy rate.
+  constexpr size_t kChunk = size_t{64} << 20;
+  const int64_t chunks = int64_t((n + kChunk - 1) / kChunk);
+  int failed_errno = 0;
+  uint64_t failed_at = 0;
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    size_t pos = size_t(c) * kChunk;
+    const size_t end = std::min(n, pos + kChunk);
+    while (pos < end) {
+      const ssize_t r = ::pread(fd, static_cast<char*>(mem.get()) + pos, end - pos, off_t(offset + pos));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+#pragma omp critical(cppformers_safetensors_read)
+        if (!failed_errno) {
+          failed_errno = r < 0 ? errno : -1;
+          failed_at = offset + pos;
+        }
+        break;
+      }
+      pos += size_t(r);
+    }
+  }
+  if (failed_errno)
+    throw IOError(path + ": cannot read safetensors data at byte " + std::to_string(failed_at) + ": " +
+                  (failed_errno > 0 ? std::strerror(failed_errno) : "the file ended early (truncated while loading?)"));
+  return mem;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- reading
@@ -114,7 +167,8 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   }
   void* base = ::mmap(nullptr, size_t(file_size), PROT_READ, MAP_PRIVATE, fd, 0);
   int map_errno = errno;
-  ::close(fd);  // the mapping stays valid without the descriptor
+  // Closed on every way out; the mapping stays valid without the descriptor.
+  std::unique_ptr<int, void (*)(int*)> fd_guard(&fd, [](int* d) { ::close(*d); });
   if (base == MAP_FAILED)
     throw IOError(path + ": cannot map safetensors file: " + std::strerror(map_errno));
   // The owner every tensor view holds: unmaps when the last view (and this file) are gone.
@@ -250,6 +304,10 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   }
 
   for (auto& kv : f.entries_) f.names_.push_back(kv.first);  // std::map: already sorted
+  if (std::shared_ptr<void> copy = read_resident(fd, path, data_start, size_t(data_size))) {
+    f.data_ = Storage::view(copy.get(), size_t(data_size), copy, /*read_only=*/true);
+    return f;  // the mapping is released here
+  }
   f.data_ = Storage::view(const_cast<unsigned char*>(bytes) + data_start, size_t(data_size),
                           std::move(mapping), /*read_only=*/true);
   return f;

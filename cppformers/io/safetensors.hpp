@@ -1,8 +1,10 @@
 #pragma once
 // safetensors: an 8-byte little-endian header length N, N bytes of JSON
 // ({"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}),
-// then the data. Files are mmap'd and tensors are zero-copy read-only views that keep the
-// mapping alive. Everything in the header is validated before it is trusted.
+// then the data. The data section is read into memory of our own in 2 MiB pages (mapped
+// instead when larger than half the machine's memory, or with CPPFORMERS_MMAP=1; see
+// safetensors.cpp), and tensors are zero-copy read-only views that keep that
+// memory alive. Everything in the header is validated before it is trusted.
 #include <map>
 #include <memory>
 #include <string>

@@ -348,9 +348,17 @@ TEST_F(SafetensorsTest, ZeroCopyViewsOfOneMapping) {
   EXPECT_TRUE(tensor_bytes(c) == r.bytes);
 }
 
+// Sets an environment variable for one scope (each test runs in its own process under ctest).
+struct ScopedEnv {
+  std::string name;
+  ScopedEnv(const char* n, const char* v) : name(n) { ::setenv(n, v, 1); }
+  ~ScopedEnv() { ::unsetenv(name.c_str()); }
+};
+
 TEST_F(SafetensorsTest, MisalignedTensorsAreCopiedToAlignedMemory) {
   // Header length 13 (not a multiple of 8) puts the data section at byte 21: an F32 tensor
-  // at offset 0 is misaligned; a U8 one is fine; an F32 at an odd offset is misaligned too.
+  // at offset 0 is misaligned in the mapping (read into memory of our own, the section starts
+  // aligned); a U8 one is fine; an F32 at an odd offset is misaligned either way.
   float vals[3] = {1.5f, -2.0f, 3.25f};
   std::string data(reinterpret_cast<const char*>(vals), 12);
   data += "xyz";
@@ -363,16 +371,52 @@ TEST_F(SafetensorsTest, MisalignedTensorsAreCopiedToAlignedMemory) {
   ASSERT_NE((8 + header.size()) % 4, 0u);
   std::string path = file("misaligned.safetensors");
   write_bytes(path, st_bytes(header, data));
-  SafetensorsFile f = SafetensorsFile::open(path);
-  Tensor t = f.get("f");
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % 4, 0u);
-  EXPECT_EQ(t.to_vector<float>(), (std::vector<float>{1.5f, -2.0f, 3.25f}));
-  EXPECT_FALSE(t.storage()->read_only());  // a heap copy
-  Tensor g = f.get("g");
-  EXPECT_EQ(g.to_vector<float>(), (std::vector<float>{1.5f, -2.0f}));
-  Tensor u = f.get("u");
-  EXPECT_TRUE(u.storage()->read_only());  // bytes are always aligned: zero-copy
-  EXPECT_EQ(tensor_bytes(u), "xyz");
+  for (bool mapped : {true, false}) {
+    SCOPED_TRACE(mapped ? "CPPFORMERS_MMAP=1" : "read into memory");
+    ScopedEnv env("CPPFORMERS_MMAP", mapped ? "1" : "0");
+    SafetensorsFile f = SafetensorsFile::open(path);
+    Tensor t = f.get("f");
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % 4, 0u);
+    EXPECT_EQ(t.to_vector<float>(), (std::vector<float>{1.5f, -2.0f, 3.25f}));
+    EXPECT_EQ(t.storage()->read_only(), !mapped);  // mapped: a heap copy; else zero-copy
+    Tensor g = f.get("g");
+    EXPECT_EQ(g.to_vector<float>(), (std::vector<float>{1.5f, -2.0f}));
+    EXPECT_FALSE(g.storage()->read_only());  // at offset 15: a heap copy either way
+    Tensor u = f.get("u");
+    EXPECT_TRUE(u.storage()->read_only());  // bytes are always aligned: zero-copy
+    EXPECT_EQ(tensor_bytes(u), "xyz");
+  }
+}
+
+// Read into memory of our own, the data section starts on a 64-byte boundary (so does every
+// tensor at an offset that is a multiple of 64, as kernels' vector loads want) whatever the
+// header length, and the bytes are a private copy: rewriting the file afterwards changes nothing.
+TEST_F(SafetensorsTest, ReadIntoOwnMemoryAlignedAndPrivate) {
+  std::vector<float> vals(1000);
+  for (size_t i = 0; i < vals.size(); ++i) vals[i] = float(i) * 0.5f;
+  std::string data(reinterpret_cast<const char*>(vals.data()), 4 * vals.size());
+  json h = {{"a", {{"dtype", "F32"}, {"shape", {500}}, {"data_offsets", {0, 2000}}}},
+            {"b", {{"dtype", "F32"}, {"shape", {500}}, {"data_offsets", {2048, 4000}}}}};
+  data.insert(2000, std::string(48, '\0'));  // b at offset 2048 = 32 * 64
+  h["b"]["data_offsets"] = {2048, 4048};
+  std::string header = h.dump();
+  header += std::string((24 - (header.size() + 8) % 64 + 64) % 64, ' ');  // data at 24 mod 64
+  ASSERT_EQ((8 + header.size()) % 64, 24u);
+  std::string path = file("offset24.safetensors");
+  write_bytes(path, st_bytes(header, data));
+  Tensor a, b;
+  {
+    ScopedEnv env("CPPFORMERS_MMAP", "0");
+    SafetensorsFile f = SafetensorsFile::open(path);
+    a = f.get("a");
+    b = f.get("b");
+  }
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.raw_data()) % 64, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b.raw_data()) % 64, 0u);
+  EXPECT_TRUE(a.storage()->read_only());
+  write_bytes(path, st_bytes(header, std::string(data.size(), '\x7f')));  // same size, other bytes
+  EXPECT_EQ(a.to_vector<float>(), std::vector<float>(vals.begin(), vals.begin() + 500));
+  EXPECT_EQ(b.to_vector<float>(), std::vector<float>(vals.begin() + 500, vals.end()));
 }
 
 // ------------------------------------------------------------------- malformed files

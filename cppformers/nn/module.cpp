@@ -1,5 +1,8 @@
 #include "cppformers/nn/module.hpp"
 
+#include "cppformers/core/allocator.hpp"
+#include "cppformers/core/huge_pages.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -69,6 +72,13 @@ LoadResult Module::load_state_dict(const StateDict& sd, bool strict, DType dtype
   collect("", &slots);
   LoadResult r;
   std::set<std::string> used;
+  struct Conversion {
+    Tensor* slot;
+    Tensor src;
+    size_t offset;
+  };
+  std::vector<Conversion> conversions;
+  size_t converted_bytes = 0;
   for (auto& [name, slot] : slots) {
     auto it = sd.find(name);
     if (it == sd.end()) {
@@ -82,13 +92,32 @@ LoadResult Module::load_state_dict(const StateDict& sd, bool strict, DType dtype
                        ", the model expects " + shape_str(slot->shape()));
     const bool rg = slot->requires_grad();
     Tensor v = src.detach();
-    if (v.dtype() != dtype) {  // converted weights are as immutable as the checkpoint's own
-      Tensor c = v.to(dtype).contiguous();
-      v = Tensor::from_storage(Storage::view(c.raw_data(), size_t(c.numel()) * dtype_size(dtype), c.storage(), true),
-                               c.shape(), dtype);
+    if (v.dtype() != dtype) {
+      conversions.push_back({slot, v, converted_bytes});
+      converted_bytes += (size_t(v.numel()) * dtype_size(dtype) + 63) / 64 * 64;
     }
     if (rg && is_floating(v.dtype())) v.requires_grad_(true);
     *slot = v;
+  }
+  // Converted weights share one block, in 2 MiB pages like a checkpoint's own bytes
+  // (io/safetensors.cpp: decoding streams them once per token), and are as immutable.
+  if (!conversions.empty()) {
+    std::shared_ptr<void> block;
+    if (converted_bytes >= kHugePagesMin)
+      block = std::shared_ptr<void>(huge_pages_alloc(converted_bytes),
+                                    [n = converted_bytes](void* p) { huge_pages_free(p, n); });
+    else
+      block = std::shared_ptr<void>(allocator::allocate(converted_bytes),
+                                    [n = converted_bytes](void* p) { allocator::deallocate(p, n); });
+    char* const base = static_cast<char*>(block.get());
+    for (const Conversion& c : conversions) {
+      const size_t n = size_t(c.src.numel()) * dtype_size(dtype);
+      void* at = base + c.offset;
+      Tensor::from_storage(Storage::view(at, n, block, false), c.src.shape(), dtype).copy_(c.src);
+      const bool rg = c.slot->requires_grad();
+      *c.slot = Tensor::from_storage(Storage::view(at, n, block, true), c.src.shape(), dtype);
+      if (rg && is_floating(dtype)) c.slot->requires_grad_(true);
+    }
   }
   for (auto& [name, t] : sd)
     if (!used.count(name)) r.unexpected_keys.push_back(name);

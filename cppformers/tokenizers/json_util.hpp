@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cppformers/core/error.hpp"
-#include "cppformers/tokenizers/huge_pages.hpp"
+#include "cppformers/core/huge_pages.hpp"
 
 namespace cppformers::tokenizers {
 

@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cppformers/tokenizers/huge_pages.hpp"
+#include "cppformers/core/huge_pages.hpp"
 #include "cppformers/tokenizers/models.hpp"
 
 namespace cppformers::tokenizers {

@@ -15,7 +15,7 @@
 #include <sstream>
 
 #include "cppformers/core/error.hpp"
-#include "cppformers/tokenizers/huge_pages.hpp"
+#include "cppformers/core/huge_pages.hpp"
 #include "cppformers/tokenizers/unicode.hpp"
 
 namespace cppformers::tokenizers {

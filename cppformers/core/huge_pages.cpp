@@ -1,10 +1,10 @@
-#include "cppformers/tokenizers/huge_pages.hpp"
+#include "cppformers/core/huge_pages.hpp"
 
 #include <sys/mman.h>
 
 #include <cstdint>
 
-namespace cppformers::tokenizers {
+namespace cppformers {
 
 namespace {
 constexpr size_t kHuge = size_t{2} << 20;
@@ -30,4 +30,4 @@ void huge_pages_free(void* p, size_t bytes) noexcept {
   if (p) ::munmap(p, rounded(bytes));
 }
 
-}  // namespace cppformers::tokenizers
+}  // namespace cppformers
