@@ -199,7 +199,7 @@ std::shared_ptr<PreTrainedModel> build_and_load(const Loaded& l, const ModelClas
   std::shared_ptr<PretrainedConfig> cfg = l.family->parse(l.j, l.file);
   apply_label_options(*cfg, opts);
   std::shared_ptr<PreTrainedModel> model = mc.build(*cfg);
-  model->load_pretrained(io::load_checkpoint(dir), opts, dir);
+  model->load_pretrained(io::load_checkpoint(dir, opts.dtype), opts, dir);
   model->eval();
   return model;
 }

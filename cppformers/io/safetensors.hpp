@@ -7,6 +7,7 @@
 // memory alive. Everything in the header is validated before it is trusted.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,8 +19,11 @@ using StateDict = std::map<std::string, Tensor>;
 
 class SafetensorsFile {
  public:
-  // Opens, maps and validates the file; throws IOError / FormatError naming the file.
-  static SafetensorsFile open(const std::string& path);
+  // Opens, maps and validates the file, then reads its data into memory of its own (see
+  // safetensors.cpp); throws IOError / FormatError naming the file. `convert_to`: the dtype the
+  // caller converts floating tensors to; a file holding floating tensors of another dtype then
+  // stays mapped, since the conversion copies them anyway.
+  static SafetensorsFile open(const std::string& path, std::optional<DType> convert_to = std::nullopt);
 
   const std::string& path() const { return path_; }
   const std::vector<std::string>& names() const { return names_; }  // sorted
@@ -46,7 +50,7 @@ class SafetensorsFile {
 };
 
 // Every tensor of a file, as zero-copy views.
-StateDict load_file(const std::string& path);
+StateDict load_file(const std::string& path, std::optional<DType> convert_to = std::nullopt);
 // Writes tensors (any layout; written contiguous in their dtype) in the Python library's
 // order (__metadata__ first, then by dtype, widest first, then by name; data packed in that
 // order, which keeps every tensor aligned) with the header space-padded to a multiple of 8:
@@ -56,6 +60,6 @@ void save_file(const StateDict& tensors, const std::string& path,
 // The weights of a model folder: model.safetensors, or the shards named by
 // model.safetensors.index.json (each shard validated; a name the index maps to a shard
 // that lacks it is an error). Throws IOError naming the folder if neither exists.
-StateDict load_checkpoint(const std::string& dir);
+StateDict load_checkpoint(const std::string& dir, std::optional<DType> convert_to = std::nullopt);
 
 }  // namespace cppformers::io

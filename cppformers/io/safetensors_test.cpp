@@ -414,6 +414,11 @@ TEST_F(SafetensorsTest, ReadIntoOwnMemoryAlignedAndPrivate) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(a.raw_data()) % 64, 0u);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(b.raw_data()) % 64, 0u);
   EXPECT_TRUE(a.storage()->read_only());
+  {  // A caller converting to another dtype copies anyway: the file stays mapped (data at 24 mod 64).
+    ScopedEnv env("CPPFORMERS_MMAP", "0");
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(SafetensorsFile::open(path, kBF16).get("a").raw_data()) % 64, 24u);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(SafetensorsFile::open(path, kF32).get("a").raw_data()) % 64, 0u);
+  }
   write_bytes(path, st_bytes(header, std::string(data.size(), '\x7f')));  // same size, other bytes
   EXPECT_EQ(a.to_vector<float>(), std::vector<float>(vals.begin(), vals.begin() + 500));
   EXPECT_EQ(b.to_vector<float>(), std::vector<float>(vals.begin() + 500, vals.end()));
