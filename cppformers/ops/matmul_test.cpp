@@ -1,3 +1,4 @@
+#include "cppformers/ops/cpu/gemv.hpp"
 #include "cppformers/ops/matmul.hpp"
 
 #include <gtest/gtest.h>
@@ -185,7 +186,8 @@ TEST(Linear, AgainstNaive) {
   EXPECT_THROW(ops::linear(x, w, rnd({out + 1}, 1, -1, 1, false)), ValueError);
 }
 
-// Few rows (decoding) take the weight-streaming kernel, which reads bf16/f16 weights as stored;
+// Few rows (decoding) take the weight-streaming kernel, which reads bf16/f16 weights as stored
+// (bf16 [out, in] ones multiplied as bf16, the input rounded, where the CPU has native bf16);
 // more rows take the GEMM (f16 read-only weights widened once; bf16 weights multiplied as bf16
 // with the input rounded to bf16 where the CPU has native bf16). Against a double reference
 // over the weights' exact values (and the rounded input where it is rounded), every epilogue.
@@ -208,7 +210,7 @@ TEST(Linear, FewRowsAndHalfWeightsAgainstNaive) {
       const auto vb = dvals(b);
       for (int64_t rows : {1, 2, 3, 4, 5, 17}) {
         Tensor x = rnd({rows, in}, 33 + rows, -1, 1, false), res = rnd({rows, out}, 34, -1, 1, false);
-        const bool rounded = wdt == kBF16 && rows > 4 && ops::native_bf16_gemm();
+        const bool rounded = wdt == kBF16 && (rows > 4 ? ops::native_bf16_gemm() : !kn && cpu::gemv_bf16_products());
         const auto vx = dvals(rounded ? x.to(kBF16).to(kF32) : x), vr = dvals(res);
         for (auto act : {Activation::kNone, Activation::kGeluErf, Activation::kGeluTanh, Activation::kSilu,
                          Activation::kRelu}) {

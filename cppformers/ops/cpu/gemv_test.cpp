@@ -66,11 +66,17 @@ void check(int64_t M, int64_t N, int64_t K, WeightType wt, bool kn, bool epilogu
     wp = at;
   }
   gemv(M, N, K, x.data(), ldx, wp, wt, sn, sk, y.data(), ldy, ep);
+  // bf16 [N, K] weights multiply as bf16 where the CPU has the instruction: x rounded to bf16
+  // (a single column, K == 1, is read as [N, K] whatever its strides).
+  const bool bf16_x = wt == WeightType::kBF16 && (!kn || K == 1) && gemv_bf16_products();
   double max_err = 0;
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
       double s = 0;
-      for (int64_t k = 0; k < K; ++k) s += double(x[size_t(m * ldx + k)]) * w.value[size_t(n * sn + k * sk)];
+      for (int64_t k = 0; k < K; ++k) {
+        const float xv = x[size_t(m * ldx + k)];
+        s += double(bf16_x ? bf16_to_f32(f32_to_bf16(xv)) : xv) * w.value[size_t(n * sn + k * sk)];
+      }
       if (epilogue) s = gelu_tanh(s + bias[size_t(n)]) + residual[size_t(m * N + n)];
       max_err = std::max(max_err, std::abs(s - double(y[size_t(m * ldy + n)])));
     }
