@@ -76,6 +76,7 @@ LoadResult Module::load_state_dict(const StateDict& sd, bool strict, DType dtype
     Tensor* slot;
     Tensor src;
     size_t offset;
+    bool requires_grad;
   };
   std::vector<Conversion> conversions;
   size_t converted_bytes = 0;
@@ -93,7 +94,7 @@ LoadResult Module::load_state_dict(const StateDict& sd, bool strict, DType dtype
     const bool rg = slot->requires_grad();
     Tensor v = src.detach();
     if (v.dtype() != dtype) {
-      conversions.push_back({slot, v, converted_bytes});
+      conversions.push_back({slot, v, converted_bytes, rg});
       converted_bytes += (size_t(v.numel()) * dtype_size(dtype) + 63) / 64 * 64;
     }
     if (rg && is_floating(v.dtype())) v.requires_grad_(true);
@@ -114,9 +115,8 @@ LoadResult Module::load_state_dict(const StateDict& sd, bool strict, DType dtype
       const size_t n = size_t(c.src.numel()) * dtype_size(dtype);
       void* at = base + c.offset;
       Tensor::from_storage(Storage::view(at, n, block, false), c.src.shape(), dtype).copy_(c.src);
-      const bool rg = c.slot->requires_grad();
       *c.slot = Tensor::from_storage(Storage::view(at, n, block, true), c.src.shape(), dtype);
-      if (rg && is_floating(dtype)) c.slot->requires_grad_(true);
+      if (c.requires_grad && is_floating(dtype)) c.slot->requires_grad_(true);
     }
   }
   for (auto& [name, t] : sd)
