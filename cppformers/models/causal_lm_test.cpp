@@ -279,6 +279,11 @@ TEST(GenerateCli, RejectsBadInputsNamingTheFileTensorOrFlag) {
                {"--max-new-tokens", "out of range"});
   expect_error(testing::run_cli("generate --model " + model + " --no-progress hello --system hi"), 1, {"--system", "--chat"});
   EXPECT_EQ(testing::run_cli("forward --model " + model + " --inputs " + dir + "/extra.safetensors").code, 0);
+  expect_error(testing::run_cli("forward --model " + model + " --inputs " + dir + "/oov.safetensors"), 1,
+               {dir + "/oov.safetensors", "'input_ids'", "100000", "vocab_size"});
+  expect_error(testing::run_cli("forward --model " + model + " --inputs " + dir + "/float.safetensors"), 1,
+               {dir + "/float.safetensors", "'input_ids'", "float32"});
+  expect_error(testing::run_cli("forward --model " + model + " --input-ids 1,100000"), 1, {"--input-ids", "100000", "vocab_size"});
   std::filesystem::remove_all(dir);
 }
 

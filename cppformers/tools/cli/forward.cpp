@@ -10,6 +10,7 @@
 #include "cppformers/autograd/node.hpp"
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/tools/cli/command.hpp"
+#include "cppformers/tools/cli/token_ids.hpp"
 
 namespace cppformers::cli {
 namespace {
@@ -49,6 +50,10 @@ int run_forward(const ForwardArgs& a) {
   if (a.inputs.empty() == a.input_ids.empty())
     throw ValueError("give exactly one of --inputs FILE.safetensors and --input-ids 1,2,3");
   io::StateDict named = a.inputs.empty() ? io::StateDict{{"input_ids", parse_ids(a.input_ids)}} : io::load_file(a.inputs);
+  for (const char* name : {"input_ids", "decoder_input_ids"})
+    if (named.count(name))
+      check_token_ids(named.at(name), *model,
+                      a.inputs.empty() ? std::string("--input-ids") : a.inputs + ": tensor '" + name + "'");
   ModelInputs in = ModelInputs::from_tensors(named);
   in.output_hidden_states = in.output_attentions = true;
   in.return_loss = true;  // CLIP: the contrastive loss, as the goldens record it

@@ -21,6 +21,7 @@
 #include "cppformers/io/json.hpp"
 #include "cppformers/io/safetensors.hpp"
 #include "cppformers/tools/cli/command.hpp"
+#include "cppformers/tools/cli/token_ids.hpp"
 
 namespace cppformers::cli {
 // generate_seq2seq.cpp: the encoder-decoder branch (T5, BART, Whisper).
@@ -87,16 +88,7 @@ int run_generate(const GenerateArgs& a) {
     io::StateDict t = io::load_file(a.inputs);
     if (!t.count("input_ids")) throw ValueError(a.inputs + ": no 'input_ids' tensor");
     // Other tensors (a golden file's outputs next to its inputs) are ignored.
-    if (is_floating(t.at("input_ids").dtype()) || t.at("input_ids").dtype() == kBool)
-      throw ValueError(a.inputs + ": tensor 'input_ids' must hold integer token ids, got " +
-                       dtype_name(t.at("input_ids").dtype()));
-    if (const nlohmann::json cj = model->config().to_json(); cj.contains("vocab_size") && cj["vocab_size"].is_number_integer()) {
-      const int64_t vocab = cj["vocab_size"].get<int64_t>();
-      for (int64_t id : t.at("input_ids").to_vector<int64_t>())
-        if (id < 0 || id >= vocab)
-          throw ValueError(a.inputs + ": tensor 'input_ids' holds id " + std::to_string(id) +
-                           ", outside the vocabulary (config.json's vocab_size is " + std::to_string(vocab) + ")");
-    }
+    check_token_ids(t.at("input_ids"), *model, a.inputs + ": tensor 'input_ids'");
     Tensor mask = t.count("attention_mask") ? t.at("attention_mask") : Tensor();
     if (mask.defined()) {
       for (double v : mask.to_vector<double>())
