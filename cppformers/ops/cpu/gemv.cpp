@@ -21,10 +21,29 @@
 #include "cppformers/ops/cpu/gemv.hpp"
 #include "cppformers/ops/cpu/vec.hpp"
 
+// Defined once, although foreach_target compiles this file once per SIMD target: shared by the
+// Highway kernels and the AVX512-BF16 one below.
+#ifndef CPPFORMERS_OPS_CPU_GEMV_SHARED
+#define CPPFORMERS_OPS_CPU_GEMV_SHARED
+namespace cppformers::cpu::gemv_shared {
+// Elements before the first 64-byte boundary of W's rows when every row has the same alignment
+// (a row stride that is a multiple of 64 bytes), else 0. Vector loads that straddle two cache
+// lines cut the rate from DRAM by about a third, and a checkpoint's tensors are aligned to their
+// element size only (safetensors), so the vector loops start at that boundary.
+template <class T>
+int64_t AlignedHead(const T* w, int64_t ldw, int64_t len) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(w);
+  if ((ldw * int64_t(sizeof(T))) % 64 != 0 || a % sizeof(T) != 0) return 0;
+  return std::min<int64_t>(len, int64_t((64 - a % 64) % 64 / sizeof(T)));
+}
+}  // namespace cppformers::cpu::gemv_shared
+#endif
+
 HWY_BEFORE_NAMESPACE();
 namespace cppformers::cpu {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+using gemv_shared::AlignedHead;
 
 // One vector of W's row `w` at column k, widened to f32.
 template <class D>
@@ -48,17 +67,6 @@ HWY_INLINE float Scalar(hwy::float16_t v) {
 }
 
 constexpr int64_t kRowsPerBlock = 4;  // rows of W per block: R*MR accumulators stay in registers
-
-// Elements before the first 64-byte boundary of W's rows when every row has the same alignment
-// (a row stride that is a multiple of 64 bytes), else 0. Vector loads that straddle two cache
-// lines cut the rate from DRAM by about a third, and a checkpoint's tensors are aligned to their
-// element size only (safetensors), so the vector loops start at that boundary.
-template <class T>
-int64_t AlignedHead(const T* w, int64_t ldw, int64_t len) {
-  const uintptr_t a = reinterpret_cast<uintptr_t>(w);
-  if ((ldw * int64_t(sizeof(T))) % 64 != 0 || a % sizeof(T) != 0) return 0;
-  return std::min<int64_t>(len, int64_t((64 - a % 64) % 64 / sizeof(T)));
-}
 
 // y[m, n0 + r] = x[m, :] . W[n0 + r, :] for m < MR, r < R (R <= kRowsPerBlock): vectors over
 // [k0, k1), scalars over the head [0, k0) and the tail [k1, K). The block's rows are read side
@@ -230,8 +238,7 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void RowsDotBf16(int64_t 
                                                                            const uint16_t* w, int64_t ldw, float* y,
                                                                            int64_t ldy) {
   constexpr int64_t R4 = 4, L = 32;  // rows per block, bf16 lanes per vector
-  const uintptr_t a = reinterpret_cast<uintptr_t>(w);
-  const int64_t k0 = (ldw * 2) % 64 == 0 && a % 2 == 0 ? std::min<int64_t>(K, int64_t((64 - a % 64) % 64 / 2)) : 0;
+  const int64_t k0 = gemv_shared::AlignedHead(w, ldw, K);
   const int64_t k1 = k0 + (K - k0) / L * L;
   const int64_t blocks = (N + R4 - 1) / R4;
 #pragma omp parallel for schedule(static)
