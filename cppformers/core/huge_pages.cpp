@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstdlib>
 
 namespace cppformers {
 
@@ -28,6 +29,14 @@ void* huge_pages_alloc(size_t bytes) {
 
 void huge_pages_free(void* p, size_t bytes) noexcept {
   if (p) ::munmap(p, rounded(bytes));
+}
+
+std::shared_ptr<void> shared_block(size_t bytes) {
+  if (bytes >= kHugePagesMin)
+    return std::shared_ptr<void>(huge_pages_alloc(bytes), [bytes](void* p) { huge_pages_free(p, bytes); });
+  void* p = std::aligned_alloc(64, bytes == 0 ? 64 : (bytes + 63) / 64 * 64);
+  if (!p) throw std::bad_alloc();
+  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
 }
 
 }  // namespace cppformers

@@ -24,6 +24,9 @@ inline constexpr size_t kHugePagesMin = size_t{256} << 10;
 // std::bad_alloc when it cannot be mapped. Free it with huge_pages_free(p, bytes).
 void* huge_pages_alloc(size_t bytes);
 void huge_pages_free(void* p, size_t bytes) noexcept;
+// A block of `bytes` bytes owned by the returned pointer: in huge pages from kHugePagesMin
+// up, else 64-byte aligned heap memory. Throws std::bad_alloc.
+std::shared_ptr<void> shared_block(size_t bytes);
 
 template <typename T>
 struct HugePageAllocator {

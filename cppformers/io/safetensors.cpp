@@ -103,10 +103,7 @@ std::shared_ptr<void> read_resident(int fd, const std::string& path, uint64_t of
   if (ram != 0 && n > ram / 2) return nullptr;
   std::shared_ptr<void> mem;
   try {
-    if (n >= kHugePagesMin)
-      mem = std::shared_ptr<void>(huge_pages_alloc(n), [n](void* p) { huge_pages_free(p, n); });
-    else
-      mem = std::shared_ptr<void>(allocator::allocate(n), [n](void* p) { allocator::deallocate(p, n); });
+    mem = shared_block(n);
   } catch (const std::bad_alloc&) {
     return nullptr;  // mapped instead: the kernel pages it in
   }

@@ -1,6 +1,5 @@
 #include "cppformers/nn/module.hpp"
 
-#include "cppformers/core/allocator.hpp"
 #include "cppformers/core/huge_pages.hpp"
 
 #include <algorithm>
@@ -103,13 +102,7 @@ LoadResult Module::load_state_dict(const StateDict& sd, bool strict, DType dtype
   // Converted weights share one block, in 2 MiB pages like a checkpoint's own bytes
   // (io/safetensors.cpp: decoding streams them once per token), and are as immutable.
   if (!conversions.empty()) {
-    std::shared_ptr<void> block;
-    if (converted_bytes >= kHugePagesMin)
-      block = std::shared_ptr<void>(huge_pages_alloc(converted_bytes),
-                                    [n = converted_bytes](void* p) { huge_pages_free(p, n); });
-    else
-      block = std::shared_ptr<void>(allocator::allocate(converted_bytes),
-                                    [n = converted_bytes](void* p) { allocator::deallocate(p, n); });
+    const std::shared_ptr<void> block = shared_block(converted_bytes);
     char* const base = static_cast<char*>(block.get());
     for (const Conversion& c : conversions) {
       const size_t n = size_t(c.src.numel()) * dtype_size(dtype);
