@@ -1,6 +1,7 @@
 #include "cppformers/training/trainer.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -19,8 +20,10 @@ namespace fs = std::filesystem;
 
 const std::string kTok = std::string(CPPFORMERS_SOURCE_DIR) + "/assets/tiny-bert-classifier";
 
+// Per process: ctest runs the tests of this file in parallel processes, and a shared name let
+// one test's remove_all race another's writes ("cannot remove: Directory not empty").
 fs::path tmp(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("cppformers_trainer_" + name);
+  const fs::path p = fs::temp_directory_path() / ("cppformers_trainer_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   return p;
 }
