@@ -143,6 +143,55 @@ void ScaledSoftmaxRowImpl(const float* x, const float* bias, float scale, float*
   Scale(y, n, 1.0f / sum, 0.0f);
 }
 
+// y[t] = a . B[t, :] for t < T: rows of n floats at stride ldb (attention scores of one query).
+void DotRowsImpl(const float* a, const float* b, int64_t ldb, int64_t T, int64_t n, float* y) {
+  const hn::ScalableTag<float> d;
+  const int64_t L = int64_t(hn::Lanes(d));
+  for (int64_t t = 0; t < T; ++t) {
+    const float* row = b + t * ldb;
+    auto a0 = hn::Zero(d), a1 = hn::Zero(d);
+    int64_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+      a0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, row + i), a0);
+      a1 = hn::MulAdd(hn::LoadU(d, a + i + L), hn::LoadU(d, row + i + L), a1);
+    }
+    for (; i + L <= n; i += L) a0 = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, row + i), a0);
+    float s = hn::GetLane(hn::SumOfLanes(d, hn::Add(a0, a1)));
+    for (; i < n; ++i) s += a[i] * row[i];
+    y[t] = s;
+  }
+}
+
+// y[:] = sum_t w[t] B[t, :] over rows of n floats at stride ldb (one query's context).
+void WeightedRowSumImpl(const float* w, const float* b, int64_t ldb, int64_t T, int64_t n, float* y) {
+  const hn::ScalableTag<float> d;
+  const int64_t L = int64_t(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + 4 * L <= n; i += 4 * L) {
+    auto c0 = hn::Zero(d), c1 = hn::Zero(d), c2 = hn::Zero(d), c3 = hn::Zero(d);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* row = b + t * ldb + i;
+      const auto wt = hn::Set(d, w[t]);
+      c0 = hn::MulAdd(wt, hn::LoadU(d, row), c0);
+      c1 = hn::MulAdd(wt, hn::LoadU(d, row + L), c1);
+      c2 = hn::MulAdd(wt, hn::LoadU(d, row + 2 * L), c2);
+      c3 = hn::MulAdd(wt, hn::LoadU(d, row + 3 * L), c3);
+    }
+    hn::StoreU(c0, d, y + i), hn::StoreU(c1, d, y + i + L);
+    hn::StoreU(c2, d, y + i + 2 * L), hn::StoreU(c3, d, y + i + 3 * L);
+  }
+  for (; i + L <= n; i += L) {
+    auto c = hn::Zero(d);
+    for (int64_t t = 0; t < T; ++t) c = hn::MulAdd(hn::Set(d, w[t]), hn::LoadU(d, b + t * ldb + i), c);
+    hn::StoreU(c, d, y + i);
+  }
+  for (; i < n; ++i) {
+    float c = 0;
+    for (int64_t t = 0; t < T; ++t) c += w[t] * b[t * ldb + i];
+    y[i] = c;
+  }
+}
+
 void LogSoftmaxRowImpl(const float* x, float* y, int64_t n) {
   const float m = RowMax(x, n);
   const float sum = ExpShiftSum(x, y, n, m);
@@ -206,6 +255,8 @@ HWY_EXPORT(UnaryImpl);
 HWY_EXPORT(SoftmaxRowImpl);
 HWY_EXPORT(LogSoftmaxRowImpl);
 HWY_EXPORT(ScaledSoftmaxRowImpl);
+HWY_EXPORT(DotRowsImpl);
+HWY_EXPORT(WeightedRowSumImpl);
 HWY_EXPORT(LayerNormRowImpl);
 HWY_EXPORT(TargetName);
 
@@ -220,6 +271,12 @@ void layer_norm_row(const float* x, const float* w, const float* b, float* y, in
 }
 void scaled_softmax_row(const float* x, const float* bias, float scale, float* y, int64_t n) {
   HWY_DYNAMIC_DISPATCH(ScaledSoftmaxRowImpl)(x, bias, scale, y, n);
+}
+void dot_rows(const float* a, const float* b, int64_t ldb, int64_t rows, int64_t n, float* y) {
+  HWY_DYNAMIC_DISPATCH(DotRowsImpl)(a, b, ldb, rows, n, y);
+}
+void weighted_row_sum(const float* w, const float* b, int64_t ldb, int64_t rows, int64_t n, float* y) {
+  HWY_DYNAMIC_DISPATCH(WeightedRowSumImpl)(w, b, ldb, rows, n, y);
 }
 const char* simd_target() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
 }  // namespace cppformers::cpu
