@@ -210,7 +210,7 @@ TEST(Linear, FewRowsAndHalfWeightsAgainstNaive) {
       const auto vb = dvals(b);
       for (int64_t rows : {1, 2, 3, 4, 5, 17}) {
         Tensor x = rnd({rows, in}, 33 + rows, -1, 1, false), res = rnd({rows, out}, 34, -1, 1, false);
-        const bool rounded = wdt == kBF16 && (rows > 4 ? ops::native_bf16_gemm() : !kn && cpu::gemv_bf16_products());
+        const bool rounded = wdt == kBF16 && (rows > 4 ? ops::native_bf16_gemm() : cpu::gemv_bf16_products());
         const auto vx = dvals(rounded ? x.to(kBF16).to(kF32) : x), vr = dvals(res);
         for (auto act : {Activation::kNone, Activation::kGeluErf, Activation::kGeluTanh, Activation::kSilu,
                          Activation::kRelu}) {

@@ -268,18 +268,108 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void RowsDotBf16(int64_t 
   }
 }
 
-bool DotBf16(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const void* W, int64_t ldw, float* y,
-             int64_t ldy) {
+// bf16 weights stored [K, N] (Conv1D's layout) with AVX512-BF16: rows k and k + 1 are interleaved
+// in registers (VPERMT2W) into the (k, k + 1) pairs VDPBF16PS multiplies, four rows per pass over
+// the thread's partial sums; slices of K per thread as RowsKN. part[m, n] = sum over [k0, k1).
+template <int MR>
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void SliceKNDotBf16(int64_t k0, int64_t k1, int64_t N,
+                                                                              const uint16_t* xb, int64_t K,
+                                                                              const uint16_t* w, int64_t ldw,
+                                                                              float* part) {
+  constexpr int64_t L = 32;
+  const int64_t n0 = gemv_shared::AlignedHead(w, ldw, N), nv = n0 + (N - n0) / L * L;
+  alignas(64) uint16_t lo[L], hi[L];  // lane 2j: row k's column j; lane 2j + 1: row k + 1's
+  for (int j = 0; j < 16; ++j) lo[2 * j] = uint16_t(j), lo[2 * j + 1] = uint16_t(j + L), hi[2 * j] = uint16_t(j + 16),
+                               hi[2 * j + 1] = uint16_t(j + 16 + L);
+  const __m512i ilo = _mm512_load_si512(lo), ihi = _mm512_load_si512(hi), zero = _mm512_setzero_si512();
+  auto pair = [&](int m, int64_t k, bool both) {  // (x[k], x[k + 1] or 0) in every 32-bit lane
+    return int(uint32_t(xb[m * K + k]) | (both ? uint32_t(xb[m * K + k + 1]) << 16 : 0u));
+  };
+  auto scalar = [&](int64_t k, int64_t rows) {  // the columns outside [n0, nv)
+    auto column = [&](int64_t n) {
+      for (int m = 0; m < MR; ++m) {
+        float s = 0;
+        for (int64_t r = 0; r < rows; ++r) s += bf16_to_f32(xb[m * K + k + r]) * bf16_to_f32(w[(k + r) * ldw + n]);
+        part[m * N + n] += s;
+      }
+    };
+    for (int64_t n = 0; n < n0; ++n) column(n);
+    for (int64_t n = nv; n < N; ++n) column(n);
+  };
+  std::fill(part, part + MR * N, 0.0f);
+  int64_t k = k0;
+  for (; k + 4 <= k1; k += 4) {
+    const uint16_t* r0 = w + k * ldw;
+    const uint16_t *r1 = r0 + ldw, *r2 = r1 + ldw, *r3 = r2 + ldw;
+    __m512i x01[MR], x23[MR];
+    for (int m = 0; m < MR; ++m) x01[m] = _mm512_set1_epi32(pair(m, k, true)), x23[m] = _mm512_set1_epi32(pair(m, k + 2, true));
+    for (int64_t n = n0; n < nv; n += L) {
+      for (const uint16_t* r : {r0, r1, r2, r3}) _mm_prefetch(reinterpret_cast<const char*>(r + 4 * ldw + n), _MM_HINT_T0);
+      const __m512i a = _mm512_loadu_si512(r0 + n), b = _mm512_loadu_si512(r1 + n);
+      const __m512i c = _mm512_loadu_si512(r2 + n), d = _mm512_loadu_si512(r3 + n);
+      const __m512bh ablo = (__m512bh)_mm512_permutex2var_epi16(a, ilo, b);
+      const __m512bh abhi = (__m512bh)_mm512_permutex2var_epi16(a, ihi, b);
+      const __m512bh cdlo = (__m512bh)_mm512_permutex2var_epi16(c, ilo, d);
+      const __m512bh cdhi = (__m512bh)_mm512_permutex2var_epi16(c, ihi, d);
+      for (int m = 0; m < MR; ++m) {
+        float* pm = part + m * N + n;
+        __m512 s0 = _mm512_loadu_ps(pm), s1 = _mm512_loadu_ps(pm + 16);
+        s0 = _mm512_dpbf16_ps(_mm512_dpbf16_ps(s0, (__m512bh)x01[m], ablo), (__m512bh)x23[m], cdlo);
+        s1 = _mm512_dpbf16_ps(_mm512_dpbf16_ps(s1, (__m512bh)x01[m], abhi), (__m512bh)x23[m], cdhi);
+        _mm512_storeu_ps(pm, s0), _mm512_storeu_ps(pm + 16, s1);
+      }
+    }
+    scalar(k, 4);
+  }
+  for (; k < k1; ++k) {  // the last rows one by one, paired with zeros
+    const uint16_t* r0 = w + k * ldw;
+    for (int64_t n = n0; n < nv; n += L) {
+      const __m512i a = _mm512_loadu_si512(r0 + n);
+      const __m512bh plo = (__m512bh)_mm512_permutex2var_epi16(a, ilo, zero);
+      const __m512bh phi = (__m512bh)_mm512_permutex2var_epi16(a, ihi, zero);
+      for (int m = 0; m < MR; ++m) {
+        float* pm = part + m * N + n;
+        const __m512bh xm = (__m512bh)_mm512_set1_epi32(pair(m, k, false));
+        _mm512_storeu_ps(pm, _mm512_dpbf16_ps(_mm512_loadu_ps(pm), xm, plo));
+        _mm512_storeu_ps(pm + 16, _mm512_dpbf16_ps(_mm512_loadu_ps(pm + 16), xm, phi));
+      }
+    }
+    scalar(k, 1);
+  }
+}
+
+template <int MR>
+void RowsKNDotBf16(int64_t N, int64_t K, const uint16_t* xb, const uint16_t* w, int64_t ldw, float* y, int64_t ldy) {
+  static thread_local std::vector<float> buf;  // the partials, reused across calls
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), K / 16));
+  if (int64_t(buf.size()) < parts * MR * N) buf.resize(size_t(parts * MR * N));
+  float* const part = buf.data();
+#pragma omp parallel for num_threads(int(parts)) schedule(static)
+  for (int64_t p = 0; p < parts; ++p)
+    SliceKNDotBf16<MR>(K * p / parts, K * (p + 1) / parts, N, xb, K, w, ldw, part + p * MR * N);
+  for (int m = 0; m < MR; ++m) {
+    float* ym = y + m * ldy;
+    std::copy(part + m * N, part + (m + 1) * N, ym);
+    for (int64_t p = 1; p < parts; ++p) {
+      const float* pp = part + (p * MR + m) * N;
+      for (int64_t n = 0; n < N; ++n) ym[n] += pp[n];
+    }
+  }
+}
+
+// W [N, K] (kn false) or [K, N] (kn true, ldw the stride of K).
+bool DotBf16(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const void* W, bool kn, int64_t ldw,
+             float* y, int64_t ldy) {
   if (!gemv_bf16_products()) return false;
   static thread_local std::vector<uint16_t> xb;  // x rounded to bf16, [M, K]
   xb.resize(size_t(M * K));
   for (int64_t m = 0; m < M; ++m) f32_to_bf16(x + m * ldx, xb.data() + m * K, K);
   const auto* w = static_cast<const uint16_t*>(W);
   switch (M) {
-    case 1: RowsDotBf16<1>(N, K, xb.data(), w, ldw, y, ldy); break;
-    case 2: RowsDotBf16<2>(N, K, xb.data(), w, ldw, y, ldy); break;
-    case 3: RowsDotBf16<3>(N, K, xb.data(), w, ldw, y, ldy); break;
-    default: RowsDotBf16<4>(N, K, xb.data(), w, ldw, y, ldy); break;
+    case 1: kn ? RowsKNDotBf16<1>(N, K, xb.data(), w, ldw, y, ldy) : RowsDotBf16<1>(N, K, xb.data(), w, ldw, y, ldy); break;
+    case 2: kn ? RowsKNDotBf16<2>(N, K, xb.data(), w, ldw, y, ldy) : RowsDotBf16<2>(N, K, xb.data(), w, ldw, y, ldy); break;
+    case 3: kn ? RowsKNDotBf16<3>(N, K, xb.data(), w, ldw, y, ldy) : RowsDotBf16<3>(N, K, xb.data(), w, ldw, y, ldy); break;
+    default: kn ? RowsKNDotBf16<4>(N, K, xb.data(), w, ldw, y, ldy) : RowsDotBf16<4>(N, K, xb.data(), w, ldw, y, ldy); break;
   }
   return true;
 }
@@ -292,7 +382,9 @@ bool gemv_bf16_products() {
 }
 #else
 namespace {
-bool DotBf16(int64_t, int64_t, int64_t, const float*, int64_t, const void*, int64_t, float*, int64_t) { return false; }
+bool DotBf16(int64_t, int64_t, int64_t, const float*, int64_t, const void*, bool, int64_t, float*, int64_t) {
+  return false;
+}
 }  // namespace
 bool gemv_bf16_products() { return false; }
 #endif
@@ -304,8 +396,9 @@ void gemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const vo
   // One column (K == 1): the [N, K] kernel reads it through any row stride.
   const bool kn = K > 1 && w_stride_k != 1;
   if (kn && w_stride_n != 1 && N != 1) throw std::invalid_argument("cpu::gemv: W needs a unit stride");
-  if (!(wt == WeightType::kBF16 && !kn && DotBf16(M, N, K, x, ldx, W, w_stride_n, y, ldy)))
-    HWY_DYNAMIC_DISPATCH(GemvImpl)(M, N, K, x, ldx, W, wt, kn ? w_stride_k : w_stride_n, kn, y, ldy);
+  const int64_t ldw = kn ? w_stride_k : w_stride_n;
+  if (!(wt == WeightType::kBF16 && DotBf16(M, N, K, x, ldx, W, kn, ldw, y, ldy)))
+    HWY_DYNAMIC_DISPATCH(GemvImpl)(M, N, K, x, ldx, W, wt, ldw, kn, y, ldy);
   for (int64_t m = 0; m < M; ++m) {
     float* row = y + m * ldy;
     if (ep.bias)

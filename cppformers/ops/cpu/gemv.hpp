@@ -4,7 +4,7 @@
 // or f16 and read exactly once for all rows. At these shapes the time is the weight bytes over
 // the memory bandwidth, so the kernel's job is to stream W at full rate, widening bf16/f16 to
 // f32 in registers (f32 accumulation) instead of converting the whole matrix first, or, for
-// bf16 [N, K] weights on CPUs with AVX512-BF16, multiplying as bf16 (gemv_bf16_products()).
+// bf16 weights on CPUs with AVX512-BF16, multiplying as bf16 (gemv_bf16_products()).
 // (Threads: OpenMP; over output rows of W for [N, K], over slices of K for [K, N].)
 #include <cstdint>
 
@@ -24,9 +24,9 @@ constexpr int64_t kGemvMaxRows = 4;
 void gemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const void* W, WeightType wt,
           int64_t w_stride_n, int64_t w_stride_k, float* y, int64_t ldy, const Epilogue& ep = {});
 
-// Whether bf16 weights stored [N, K] multiply as bf16 here (x rounded to bf16 to nearest even,
-// f32 accumulation: VDPBF16PS), as gemm() runs bf16 weights (native_bf16()); otherwise, and for
-// [K, N] bf16 weights, they are widened to f32 in registers and x is used as it is.
+// Whether bf16 weights, in either layout, multiply as bf16 here (x rounded to bf16 to nearest
+// even, f32 accumulation: VDPBF16PS), as gemm() runs bf16 weights (native_bf16()); otherwise they
+// are widened to f32 in registers and x is used as it is.
 bool gemv_bf16_products();
 
 }  // namespace cppformers::cpu

@@ -66,9 +66,8 @@ void check(int64_t M, int64_t N, int64_t K, WeightType wt, bool kn, bool epilogu
     wp = at;
   }
   gemv(M, N, K, x.data(), ldx, wp, wt, sn, sk, y.data(), ldy, ep);
-  // bf16 [N, K] weights multiply as bf16 where the CPU has the instruction: x rounded to bf16
-  // (a single column, K == 1, is read as [N, K] whatever its strides).
-  const bool bf16_x = wt == WeightType::kBF16 && (!kn || K == 1) && gemv_bf16_products();
+  // bf16 weights multiply as bf16 where the CPU has the instruction: x rounded to bf16.
+  const bool bf16_x = wt == WeightType::kBF16 && gemv_bf16_products();
   double max_err = 0;
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
