@@ -19,6 +19,7 @@
 #include "cppformers/ops/ops.hpp"
 #include "cppformers/testing/fake_hub.hpp"
 #include "cppformers/testing/fixtures.hpp"
+#include "cppformers/tokenizers/auto_tokenizer.hpp"
 
 namespace cppformers {
 namespace {
@@ -357,6 +358,36 @@ TEST(Generate, HugeMaxNewTokensAndThePositionLimit) {
   }
 }
 
+
+// `generate PROMPT --json` that stops early on an error (GPT-2's positions end at n_positions)
+// prints what was generated before the error, as the same run with a reachable length does.
+TEST(GenerateCli, JsonKeepsWhatWasGeneratedWhenItStopsEarly) {
+  const std::string model = testing::pipeline_fixture("text_generation");
+  const int64_t n_positions = io::read_json_file(model + "/config.json")["n_positions"].get<int64_t>();
+  const std::string base = "generate --model " + model + " --no-progress --json --greedy Hello";
+  const testing::CliRun r = testing::run_cli(base + " --max-new-tokens " + std::to_string(n_positions + 50));
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("n_positions is " + std::to_string(n_positions)), std::string::npos) << r.err;
+  const nlohmann::json partial = nlohmann::json::parse(r.out);
+  ASSERT_EQ(partial["sequences"].size(), 1u) << r.out;
+  const int64_t len = int64_t(partial["sequences"][0].size());
+  ASSERT_EQ(len, n_positions + 1) << r.out;
+  const testing::CliRun full = testing::run_cli(base + " --max-new-tokens " + std::to_string(n_positions - 5));
+  ASSERT_EQ(full.code, 0) << full.err;
+  const nlohmann::json j = nlohmann::json::parse(full.out);
+  const auto& seq = j["sequences"][0];
+  // The complete run stops n_positions - 5 tokens after the prompt; the partial one is that run
+  // continued until the position limit.
+  ASSERT_LE(seq.size(), partial["sequences"][0].size());
+  for (size_t i = 0; i < seq.size(); ++i) ASSERT_EQ(seq[i], partial["sequences"][0][i]) << i;
+  // and its text is the decoded new tokens
+  const AutoTokenizer tok = AutoTokenizer::from_pretrained(model);
+  const std::vector<int64_t> all = partial["sequences"][0].get<std::vector<int64_t>>();
+  const size_t prompt_len = tok.encode("Hello").size();
+  ASSERT_EQ(partial["generated_text"].size(), 1u);
+  EXPECT_EQ(partial["generated_text"][0].get<std::string>(),
+            tok.decode(std::vector<int64_t>(all.begin() + int64_t(prompt_len), all.end()), true));
+}
 
 // JSON of the wrong type in config.json or --kwargs: errors naming the file, key or flag (they
 // were nlohmann type_error "internal error"s).

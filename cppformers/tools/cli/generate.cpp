@@ -123,18 +123,25 @@ int run_generate(const GenerateArgs& a) {
     o.streamer = streamer.get();
   }
   // Generates from prompt ids; prints (streams) the new text, or JSON; returns the first reply.
+  // When generation stops early on an error, what was generated is printed before the error.
   auto run_ids = [&](const std::vector<int64_t>& ids) {
-    GenerateOutput out = generate(*model, Tensor::from_vector(ids, {1, int64_t(ids.size())}), Tensor(), cfg, o);
     std::vector<std::string> texts;
-    for (auto& s : out.sequences)
-      texts.push_back(tok.decode(std::vector<int64_t>(s.begin() + int64_t(ids.size()), s.end()), a.skip_special));
-    if (!stream) {
+    auto print = [&](const GenerateOutput& out) {
+      for (auto& s : out.sequences)
+        texts.push_back(tok.decode(std::vector<int64_t>(s.begin() + int64_t(ids.size()), s.end()), a.skip_special));
+      if (stream) return;  // already on stdout
       nlohmann::json j;
       j["sequences"] = out.sequences;
       j["generated_text"] = texts;
       if (!out.sequences_scores.empty()) j["sequences_scores"] = out.sequences_scores;
       std::printf("%s\n", j.dump().c_str());
       std::fflush(stdout);
+    };
+    try {
+      print(generate(*model, Tensor::from_vector(ids, {1, int64_t(ids.size())}), Tensor(), cfg, o));
+    } catch (const GenerationError& e) {
+      print(e.partial);
+      throw;
     }
     return texts.empty() ? std::string() : texts[0];
   };
