@@ -20,10 +20,18 @@ namespace fs = std::filesystem;
 
 const std::string kTok = std::string(CPPFORMERS_SOURCE_DIR) + "/assets/tiny-bert-classifier";
 
-// Per process: ctest runs the tests of this file in parallel processes, and a shared name let
-// one test's remove_all race another's writes ("cannot remove: Directory not empty").
+// Per process, under one folder removed when the process exits: ctest runs the tests of this
+// file in parallel processes, and a shared name let one test's remove_all race another's writes
+// ("cannot remove: Directory not empty").
 fs::path tmp(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("cppformers_trainer_" + name + "_" + std::to_string(::getpid()));
+  static const struct Root {
+    fs::path path = fs::temp_directory_path() / ("cppformers_trainer_" + std::to_string(::getpid()));
+    ~Root() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } root;
+  const fs::path p = root.path / name;
   fs::remove_all(p);
   return p;
 }
