@@ -2,70 +2,13 @@
 
 #include <cmath>
 #include <limits>
-#include <vector>
 
-#include "cppformers/autograd/node.hpp"
-#include "cppformers/ops/autocast.hpp"
-#include "cppformers/ops/cpu/vec.hpp"
+#include "cppformers/nn/attention.hpp"
 #include "cppformers/ops/ops.hpp"
 
 namespace cppformers::nn {
 
 using std::make_shared;
-
-namespace {
-
-// A few queries against cached keys and values (decoding): each query row's scores, softmax and
-// context straight from the cache's rows, in the threads' own scratch. Two general products per
-// step would build a oneDNN primitive for every new key length (it grows by one each
-// step), ~170 us per step for GPT-2-small plus ~30 us per layer. Same arithmetic as the general
-// path (f32 products, softmax(scores * scale + bias)), in another summation order. Returns an
-// undefined tensor where it does not apply (gradients, dropout, autocast, softcap, layouts).
-constexpr int64_t kFewQueryRows = 8;  // query rows per kv head (rep * S) taken this way
-
-Tensor few_query_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, double scale,
-                           double softcap, double dropout_p, bool training, Tensor* probs_out) {
-  const int64_t B = q.size(0), H = q.size(1), S = q.size(2), D = q.size(3);
-  const int64_t Hkv = k.size(1), T = k.size(2), Dv = v.size(3), rep = H / Hkv;
-  if (rep * S > kFewQueryRows || T == 0 || softcap > 0 || (training && dropout_p > 0) || ops::autocast_bf16() ||
-      autograd::needs_grad({&q, &k, &v, &bias}))
-    return {};
-  for (const Tensor* t : {&q, &k, &v})
-    if (t->dtype() != kF32 || t->strides()[3] != 1) return {};
-  Tensor b;
-  if (bias.defined()) {
-    if (bias.dim() != 4) return {};
-    b = (bias.dtype() == kF32 ? bias : bias.to(kF32)).expand({B, H, S, T});
-    if (b.strides()[3] != 1 && T > 1) b = b.contiguous();
-  }
-  Tensor out = Tensor::empty({B, S, H, Dv}, kF32).transpose(1, 2);  // the merged-heads layout
-  Tensor probs = probs_out ? Tensor::empty({B, H, S, T}, kF32) : Tensor();
-  const float* pq = q.data<float>();
-  const float* pk = k.data<float>();
-  const float* pv = v.data<float>();
-  const float* pb = b.defined() ? b.data<float>() : nullptr;
-  float* po = out.data<float>();
-  float* pp = probs.defined() ? probs.data<float>() : nullptr;
-  const Shape &qs = q.strides(), &ks = k.strides(), &vs = v.strides(), &os = out.strides();
-  const Shape bs = b.defined() ? b.strides() : Shape(4, 0);
-  const int64_t rows = B * H * S;
-#pragma omp parallel if (rows * T * (D + Dv) >= (int64_t{1} << 15))
-  {
-    std::vector<float> scratch(probs.defined() ? 0 : size_t(T));
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t bi = r / (H * S), h = r / S % H, s = r % S, hk = h / rep;
-      float* p = pp ? pp + r * T : scratch.data();
-      cpu::dot_rows(pq + bi * qs[0] + h * qs[1] + s * qs[2], pk + bi * ks[0] + hk * ks[1], ks[2], T, D, p);
-      cpu::scaled_softmax_row(p, pb ? pb + bi * bs[0] + h * bs[1] + s * bs[2] : nullptr, float(scale), p, T);
-      cpu::weighted_row_sum(p, pv + bi * vs[0] + hk * vs[1], vs[2], T, Dv, po + bi * os[0] + h * os[1] + s * os[2]);
-    }
-  }
-  if (probs_out) *probs_out = probs;
-  return out;
-}
-
-}  // namespace
 
 Tensor grouped_query_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias, double scale,
                                double softcap, double dropout_p, bool training, Tensor* probs_out) {
