@@ -36,6 +36,28 @@ int64_t AlignedHead(const T* w, int64_t ldw, int64_t len) {
   if ((ldw * int64_t(sizeof(T))) % 64 != 0 || a % sizeof(T) != 0) return 0;
   return std::min<int64_t>(len, int64_t((64 - a % 64) % 64 / sizeof(T)));
 }
+
+// [K, N] weights (N contiguous): each thread owns a contiguous slice of W's rows, so it streams
+// its part of memory front to back (column tiles would jump a whole row between short pieces,
+// which the prefetchers follow poorly), and sums into its own f32 partial result [MR, N]:
+// slice(k0, k1, part) for each slice, then the partials are added into y's MR rows.
+template <class Slice>
+void SlicesOfK(int MR, int64_t N, int64_t K, float* y, int64_t ldy, Slice&& slice) {
+  static thread_local std::vector<float> buf;  // the partials, reused across calls
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), K / 16));
+  if (int64_t(buf.size()) < parts * MR * N) buf.resize(size_t(parts * MR * N));
+  float* const part = buf.data();
+#pragma omp parallel for num_threads(int(parts)) schedule(static)
+  for (int64_t p = 0; p < parts; ++p) slice(K * p / parts, K * (p + 1) / parts, part + p * MR * N);
+  for (int m = 0; m < MR; ++m) {
+    float* ym = y + m * ldy;
+    std::copy(part + m * N, part + (m + 1) * N, ym);
+    for (int64_t p = 1; p < parts; ++p) {
+      const float* pp = part + (p * MR + m) * N;
+      for (int64_t n = 0; n < N; ++n) ym[n] += pp[n];
+    }
+  }
+}
 }  // namespace cppformers::cpu::gemv_shared
 #endif
 
@@ -116,10 +138,8 @@ void Rows(int64_t N, int64_t K, const float* x, int64_t ldx, const T* w, int64_t
   }
 }
 
-// W stored [K, N] (N contiguous, Conv1D's layout): y[m, n] = sum_k x[m, k] W[k, n]. Each thread
-// owns a contiguous slice of W's rows, so it streams its part of memory front to back (column
-// tiles would jump a whole row between short pieces, which the prefetchers follow poorly), and
-// sums into its own f32 partial result [MR, N]; the partials are added at the end.
+// W stored [K, N] (N contiguous, Conv1D's layout): y[m, n] = sum_k x[m, k] W[k, n], by slices of
+// K (gemv_shared::SlicesOfK).
 //
 // part[m, n] = sum_{k0 <= k < k1} x[m, k] W[k, n]; rows are taken four at a time, with the four
 // rows after them prefetched.
@@ -177,21 +197,9 @@ HWY_INLINE void SliceKN(int64_t k0, int64_t k1, int64_t N, const float* HWY_REST
 
 template <int MR, class T>
 void RowsKN(int64_t N, int64_t K, const float* x, int64_t ldx, const T* w, int64_t ldw, float* y, int64_t ldy) {
-  static thread_local std::vector<float> buf;  // the partials, reused across calls
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), K / 16));
-  if (int64_t(buf.size()) < parts * MR * N) buf.resize(size_t(parts * MR * N));
-  float* const part = buf.data();
-#pragma omp parallel for num_threads(int(parts)) schedule(static)
-  for (int64_t p = 0; p < parts; ++p)
-    SliceKN<MR>(K * p / parts, K * (p + 1) / parts, N, x, ldx, w, ldw, part + p * MR * N);
-  for (int m = 0; m < MR; ++m) {
-    float* ym = y + m * ldy;
-    std::copy(part + m * N, part + (m + 1) * N, ym);
-    for (int64_t p = 1; p < parts; ++p) {
-      const float* pp = part + (p * MR + m) * N;
-      for (int64_t n = 0; n < N; ++n) ym[n] += pp[n];
-    }
-  }
+  gemv_shared::SlicesOfK(MR, N, K, y, ldy, [&](int64_t k0, int64_t k1, float* part) {
+    SliceKN<MR>(k0, k1, N, x, ldx, w, ldw, part);
+  });
 }
 
 // One instantiation per row count, for W as [N, K] or (kn) as [K, N].
@@ -340,21 +348,9 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void SliceKNDotBf16(int64
 
 template <int MR>
 void RowsKNDotBf16(int64_t N, int64_t K, const uint16_t* xb, const uint16_t* w, int64_t ldw, float* y, int64_t ldy) {
-  static thread_local std::vector<float> buf;  // the partials, reused across calls
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), K / 16));
-  if (int64_t(buf.size()) < parts * MR * N) buf.resize(size_t(parts * MR * N));
-  float* const part = buf.data();
-#pragma omp parallel for num_threads(int(parts)) schedule(static)
-  for (int64_t p = 0; p < parts; ++p)
-    SliceKNDotBf16<MR>(K * p / parts, K * (p + 1) / parts, N, xb, K, w, ldw, part + p * MR * N);
-  for (int m = 0; m < MR; ++m) {
-    float* ym = y + m * ldy;
-    std::copy(part + m * N, part + (m + 1) * N, ym);
-    for (int64_t p = 1; p < parts; ++p) {
-      const float* pp = part + (p * MR + m) * N;
-      for (int64_t n = 0; n < N; ++n) ym[n] += pp[n];
-    }
-  }
+  gemv_shared::SlicesOfK(MR, N, K, y, ldy, [&](int64_t k0, int64_t k1, float* part) {
+    SliceKNDotBf16<MR>(k0, k1, N, xb, K, w, ldw, part);
+  });
 }
 
 // W [N, K] (kn false) or [K, N] (kn true, ldw the stride of K).
