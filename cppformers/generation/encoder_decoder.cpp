@@ -101,6 +101,8 @@ GenerateOutput generate_seq2seq(Seq2SeqLM& model, const ModelInputs& enc_in, con
   const int64_t P = int64_t(prompt.size());
   const int64_t max_length = config.effective_max_length(P);
   const int64_t K = std::max<int64_t>(1, config.num_beams);
+  check_rows_fit_in_memory(model, B, K, P, std::min<int64_t>(max_length, P + 1024), st.encoder_hidden.size(1),
+                           st.encoder_hidden.size(2));
   const int64_t pad = config.pad_token_id.value_or(config.eos_token_id.empty() ? 0 : config.eos_token_id[0]);
   const auto& eos = config.eos_token_id;
   auto is_eos = [&](int64_t t) { return std::find(eos.begin(), eos.end(), t) != eos.end(); };

@@ -44,6 +44,28 @@ TEST(EncoderDecoderGenerate, WhisperGreedyAndBeam) {
   expect_generation("whisper", "beam");
 }
 
+// A beam count no machine can hold fails at once, for each family's config spelling (it hung
+// expanding the encoder output for every beam).
+TEST(EncoderDecoderGenerate, BeamsBeyondMemoryFailAtOnce) {
+  for (const std::string name : {"t5", "bart", "whisper"}) {
+    const std::string dir = testing::hf_fixture(name);
+    auto model = load_model_from_architectures(dir);
+    auto& s2s = dynamic_cast<Seq2SeqLM&>(*model);
+    ModelInputs in = ModelInputs::from_tensors(io::load_file(dir + "/golden.safetensors"));
+    const int64_t B = in.input_ids.defined() ? in.input_ids.size(0) : in.input_features.size(0);
+    GenerationConfig cfg = GenerationConfig::from_pretrained(dir, &model->config());
+    cfg.update({{"max_new_tokens", 2}, {"num_beams", int64_t(3e9)}, {"do_sample", false}});
+    try {
+      generate_seq2seq(s2s, in, cfg, Seq2SeqGenerationExtras::from_pretrained(dir, s2s));
+      ADD_FAILURE() << name << ": 3e9 beams accepted";
+    } catch (const ValueError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("a batch of " + std::to_string(B) + " x 3000000000 (num_beams"), std::string::npos) << name << ": " << m;
+      EXPECT_NE(m.find("GiB"), std::string::npos) << name << ": " << m;
+    }
+  }
+}
+
 TEST(EncoderDecoderGenerate, DecoderPromptAndSuppression) {
   // forced_decoder_ids become the decoder prompt; begin_suppress_tokens bans tokens at the first free step
   const std::string dir = testing::hf_fixture("whisper");

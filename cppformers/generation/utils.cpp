@@ -279,23 +279,26 @@ GenerateOutput beam_search(Stepper& step, Sequences seqs, Sequences mask, const 
   return out;
 }
 
-// B x rep rows (num_beams or num_return_sequences per prompt) each hold a KV cache, a row of
-// logits and their ids: fail at once, saying how much they need, when that exceeds the memory
-// (num_beams 3e9 spent minutes expanding the batch before failing).
-void check_rows_fit_in_memory(const PreTrainedModel& model, int64_t B, int64_t rep, int64_t L, int64_t cache_len) {
+}  // namespace
+
+void check_rows_fit_in_memory(const PreTrainedModel& model, int64_t B, int64_t rep, int64_t L, int64_t cache_len,
+                              int64_t encoder_len, int64_t encoder_width) {
   const nlohmann::json j = model.config().to_json();
   auto num = [&](std::initializer_list<const char*> keys, double fallback) {
     for (const char* k : keys)
       if (j.contains(k) && j[k].is_number() && j[k].get<double>() > 0) return j[k].get<double>();
     return fallback;
   };
-  const double layers = num({"num_hidden_layers", "n_layer", "num_layers"}, 1);
-  const double heads = num({"num_attention_heads", "n_head"}, 1);
+  // decoder-only (Llama, GPT-2) and encoder-decoder (T5, BART, Whisper) spellings, decoder first
+  const double layers = num({"num_decoder_layers", "decoder_layers", "num_hidden_layers", "n_layer", "num_layers"}, 1);
+  const double heads = num({"decoder_attention_heads", "num_attention_heads", "n_head", "num_heads"}, 1);
   const double kv = num({"num_key_value_heads"}, heads);
-  const double hd = num({"head_dim"}, num({"hidden_size", "n_embd", "d_model"}, 64) / heads);
+  const double hd = num({"head_dim", "d_kv"}, num({"hidden_size", "n_embd", "d_model"}, 64) / heads);
   const double vocab = num({"vocab_size"}, 1);
   const double rows = double(B) * double(rep);
-  const double per_row = layers * 2 * kv * hd * double(cache_len) * 4 + vocab * 4 * 2 + double(L) * 16;
+  // self-attention cache, cross-attention cache and the row's copy of the encoder output, logits, ids
+  const double per_row = layers * 2 * kv * hd * double(cache_len + encoder_len) * 4 +
+                         double(encoder_len) * double(encoder_width) * 4 + vocab * 4 * 2 + double(L) * 16;
   const double need = rows * per_row, mem = double(allocator::physical_memory_bytes());
   if (mem > 0 && need > mem) {
     char buf[200];
@@ -306,7 +309,6 @@ void check_rows_fit_in_memory(const PreTrainedModel& model, int64_t B, int64_t r
   }
 }
 
-}  // namespace
 
 std::vector<int64_t> infer_attention_mask(const std::vector<int64_t>& ids, std::optional<int64_t> pad_token_id,
                                           const std::vector<int64_t>& eos_token_id) {

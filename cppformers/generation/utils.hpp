@@ -38,6 +38,14 @@ class GenerationError : public ValueError {
   GenerateOutput partial;
 };
 
+// B x rep rows (num_beams or num_return_sequences per prompt; L tokens each) hold a KV cache of
+// cache_len positions, logits and ids, and, for encoder-decoder models, their copy of the encoder
+// output [encoder_len, encoder_width] and its cross-attention cache: throws a ValueError saying
+// how much they need when that exceeds the machine's memory (num_beams 3e9 spent minutes
+// expanding the batch before failing). Reads the layer and head counts from the model's config.
+void check_rows_fit_in_memory(const PreTrainedModel& model, int64_t B, int64_t rep, int64_t L, int64_t cache_len,
+                              int64_t encoder_len = 0, int64_t encoder_width = 0);
+
 // input_ids [B, L] (left-padded), attention_mask [B, L] of 0/1 (undefined: inferred from the padding,
 // as infer_attention_mask).
 GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const Tensor& attention_mask,
