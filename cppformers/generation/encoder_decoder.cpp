@@ -137,7 +137,14 @@ GenerateOutput generate_seq2seq(Seq2SeqLM& model, const ModelInputs& enc_in, con
   if (K == 1) {
     std::vector<bool> unfinished(size_t(rows), true);
     for (int64_t cur = P; cur < max_length; ++cur) {
-      Tensor logits = step_logits(cur == P);
+      Tensor logits;
+      try {
+        logits = step_logits(cur == P);
+      } catch (const Error& e) {  // e.g. Whisper past max_target_positions: keep what was generated
+        if (cur == P) throw;
+        out.sequences = ids;
+        throw GenerationError("generate: stopped after " + std::to_string(cur - P) + " new token(s): " + e.what(), out);
+      }
       const int64_t V = logits.size(1);
       std::vector<float> scores(logits.data<float>(), logits.data<float>() + rows * V);
       procs.process(ids, scores.data(), rows, V);

@@ -5,6 +5,7 @@
 
 #include "cppformers/auto/auto_model.hpp"
 #include "cppformers/io/safetensors.hpp"
+#include "cppformers/testing/fake_hub.hpp"
 #include "cppformers/testing/fixtures.hpp"
 
 namespace cppformers {
@@ -63,6 +64,39 @@ TEST(EncoderDecoderGenerate, BeamsBeyondMemoryFailAtOnce) {
       EXPECT_NE(m.find("a batch of " + std::to_string(B) + " x 3000000000 (num_beams"), std::string::npos) << name << ": " << m;
       EXPECT_NE(m.find("GiB"), std::string::npos) << name << ": " << m;
     }
+  }
+}
+
+// Whisper's learned decoder positions end at max_target_positions: greedy generation past them
+// stops with an error naming the key, keeping the tokens generated so far (the same ones a run
+// that stops just in time returns).
+TEST(EncoderDecoderGenerate, StoppingAtThePositionLimitKeepsTheTokens) {
+  const std::string dir = testing::hf_fixture("whisper");
+  auto model = load_model_from_architectures(dir);
+  auto& s2s = dynamic_cast<Seq2SeqLM&>(*model);
+  const int64_t limit = model->config().to_json()["max_target_positions"].get<int64_t>();
+  ModelInputs in = ModelInputs::from_tensors(io::load_file(dir + "/golden.safetensors"));
+  GenerationConfig cfg = GenerationConfig::from_pretrained(dir, &model->config());
+  cfg.update({{"max_new_tokens", limit + 20}, {"num_beams", 1}, {"do_sample", false}});
+  cfg.eos_token_id = {};  // never stop on its own
+  const Seq2SeqGenerationExtras ex = Seq2SeqGenerationExtras::from_pretrained(dir, s2s);
+  try {
+    generate_seq2seq(s2s, in, cfg, ex);
+    FAIL() << "generated past max_target_positions";
+  } catch (const GenerationError& e) {
+    EXPECT_NE(std::string(e.what()).find("max_target_positions"), std::string::npos) << e.what();
+    ASSERT_FALSE(e.partial.sequences.empty());
+    const int64_t len = int64_t(e.partial.sequences[0].size());
+    EXPECT_EQ(len, limit + 1) << e.what();
+    cfg.update({{"max_new_tokens", len - 1}});  // the decoder prompt is the start token alone here
+    EXPECT_EQ(generate_seq2seq(s2s, in, cfg, ex).sequences, e.partial.sequences);
+    // `cppformers generate` prints them before the error
+    const testing::CliRun r = testing::run_cli("generate --model " + dir + " --no-progress --inputs " + dir +
+                                               "/golden.safetensors --greedy --eos-token-id 99999 --max-new-tokens " +
+                                               std::to_string(limit + 20));
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("max_target_positions"), std::string::npos) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["sequences"], nlohmann::json(e.partial.sequences)) << r.out;
   }
 }
 
