@@ -309,7 +309,6 @@ void check_rows_fit_in_memory(const PreTrainedModel& model, int64_t B, int64_t r
   }
 }
 
-
 std::vector<int64_t> infer_attention_mask(const std::vector<int64_t>& ids, std::optional<int64_t> pad_token_id,
                                           const std::vector<int64_t>& eos_token_id) {
   std::vector<int64_t> m(ids.size(), 1);

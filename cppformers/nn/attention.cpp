@@ -61,7 +61,6 @@ Tensor few_query_attention(const Tensor& q, const Tensor& k, const Tensor& v, co
   return out;
 }
 
-
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                     const Tensor& bias, double scale, double dropout_p,
                                     bool training, Tensor* probs_out) {
